@@ -1,0 +1,42 @@
+"""Root URLs: the public archive, feeds, sitemap, the staff outbox, media and the admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
+
+from . import feeds, media, outbox_views, views
+from .sitemaps import SITEMAPS
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("issues/", views.issue_archive, name="issue_archive"),
+    path("issues/<int:number>/", views.issue_detail, name="issue_detail"),
+    path("sections/<slug:slug>/", views.section_detail, name="section_detail"),
+    path("authors/<slug:slug>/", views.author_detail, name="author_detail"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    path("papers/", views.paper_index, name="paper_index"),
+    path("papers/bibtex/", views.papers_bibtex, name="papers_bibtex"),
+    path("papers/<int:pk>/", views.paper_detail, name="paper_detail"),
+    path("papers/<int:pk>/bibtex/", views.paper_bibtex, name="paper_bibtex"),
+    path("search/", views.search, name="search"),
+    path("feeds/rss/", feeds.IssuesRssFeed(), name="feed_rss"),
+    path("feeds/atom/", feeds.IssuesAtomFeed(), name="feed_atom"),
+    path("feeds/sections/<slug:slug>/rss/", feeds.SectionRssFeed(), name="section_feed_rss"),
+    path("feeds/sections/<slug:slug>/atom/", feeds.SectionAtomFeed(), name="section_feed_atom"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path("outbox/", outbox_views.outbox_list, name="outbox_list"),
+    path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
+    path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
+    path("markdownx/", include("markdownx.urls")),
+    path("admin/", admin.site.urls),
+    re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
+]
+
+handler404 = "newsletter.views.page_not_found"
+handler500 = "newsletter.views.server_error"
+
+if settings.DEBUG:
+    urlpatterns.append(path("404/", TemplateView.as_view(template_name="404.html")))
