@@ -211,11 +211,12 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin shows email previews in a frame of its own origin
+# Views that show an email in a frame of our own origin opt in with @xframe_options_sameorigin.
+X_FRAME_OPTIONS = "DENY"
 
 # Markdown everywhere (admin live preview included) goes through our one sanitising renderer.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "newsletter.rendering.markdown_to_html"

@@ -30,6 +30,7 @@ urlpatterns = [
     path("outbox/", outbox_views.outbox_list, name="outbox_list"),
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
+    path("", include("subscribers.urls")),
     path("markdownx/", include("markdownx.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),

@@ -1,0 +1,3 @@
+"""Subscriber-facing URLs: subscribe, confirm, preferences, unsubscribe."""
+
+urlpatterns: list = []
