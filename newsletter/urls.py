@@ -2,9 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+from markdownx.views import ImageUploadView, MarkdownifyView
 
 from . import feeds, media, outbox_views, views
 from .sitemaps import SITEMAPS
@@ -31,7 +33,14 @@ urlpatterns = [
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
     path("", include("subscribers.urls")),
-    path("markdownx/", include("markdownx.urls")),
+    path("", include("editorial.urls")),
+    # The editor's live preview and image upload are for staff only.
+    path("markdownx/upload/", staff_member_required(ImageUploadView.as_view()), name="markdownx_upload"),
+    path(
+        "markdownx/markdownify/",
+        staff_member_required(MarkdownifyView.as_view()),
+        name="markdownx_markdownify",
+    ),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
 ]

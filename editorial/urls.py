@@ -1,0 +1,3 @@
+"""Editorial URLs outside the admin: signed share-preview links."""
+
+urlpatterns: list = []

@@ -1,0 +1,181 @@
+"""BibTeX for the papers the newsletter covered: one entry per paper, or a whole .bib file.
+
+Values are written inside braces, so the one thing that must never leak through is an unbalanced
+brace: BibTeX counts braces without regard to backslashes, so `\\{` is no escape at all. Literal
+braces and backslashes become `\\textbraceleft{}`, `\\textbraceright{}` and `\\textbackslash{}`,
+and LaTeX's other special characters are escaped. Words with capitals after their first letter
+(ViT, GPT-3, ImageNet) are wrapped in braces so bibliography styles keep their case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from .models import Paper
+
+# Applied one character at a time, so the replacements are never escaped twice.
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+_KEY_STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "toward", "towards", "is"}
+_NEW_STYLE_ARXIV = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+_OLD_STYLE_ARXIV = re.compile(r"^[a-z\-]+(?:\.[A-Z]{2})?/(\d{2})\d{5}$", re.IGNORECASE)
+_ET_AL = re.compile(r",?\s*\bet\.?\s+al\.?\s*$", re.IGNORECASE)
+_ARXIV_VENUES = {"arxiv", "arxiv preprint", "corr"}
+# Venues cited as @inproceedings{booktitle}: the words proceedings use, and the big ML conferences.
+_PROCEEDINGS = re.compile(
+    r"conference|workshop|proceedings|symposium|\b(neurips|nips|icml|iclr|cvpr|iccv|eccv|acl|emnlp|naacl"
+    r"|eacl|coling|aaai|ijcai|colt|uai|aistats|kdd|corl|facct|satml|icra|iros|www|sigir)\b",
+    re.IGNORECASE,
+)
+
+
+def escape_latex(value: str) -> str:
+    """`value` as literal text inside a braced BibTeX field: specials escaped, whitespace folded."""
+    value = _CONTROL_CHARS.sub(" ", value)
+    value = " ".join(value.split())
+    return "".join(_LATEX_SPECIALS.get(char, char) for char in value)
+
+
+def _protect_case(word: str) -> bool:
+    letters = [char for char in word if char.isalpha()]
+    return len(letters) > 1 and any(char.isupper() for char in letters[1:])
+
+
+def escape_title(title: str) -> str:
+    """Escape a title and brace the words whose capitals must survive a lowercasing style."""
+    words = _CONTROL_CHARS.sub(" ", title).split()
+    return " ".join("{" + escape_latex(w) + "}" if _protect_case(w) else escape_latex(w) for w in words)
+
+
+def split_authors(authors: str) -> list[str]:
+    """The names in a paper's author line, in order; "et al." becomes BibTeX's "others".
+
+    Accepts "A. One, B. Two and C. Three", "One, A.; Two, B." and "A. One and B. Two".
+    """
+    authors = " ".join(_CONTROL_CHARS.sub(" ", authors).split())
+    if not authors:
+        return []
+    et_al = bool(_ET_AL.search(authors))
+    authors = _ET_AL.sub("", authors)
+    names = authors.split(";") if ";" in authors else re.split(r",|\band\b|&", authors)
+    result = [name.strip() for name in names if name.strip()]
+    if et_al:
+        result.append("others")
+    return result
+
+
+def _ascii_word(value: str) -> str:
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", folded.lower())
+
+
+def _surname(name: str) -> str:
+    name = name.strip()
+    if "," in name:  # "Hendrycks, Dan"
+        return name.split(",", 1)[0]
+    parts = name.split()
+    return parts[-1] if parts else ""
+
+
+def paper_year(paper: Paper) -> int | None:
+    """The paper's year, or the year its arXiv id encodes (2111.15121 was submitted in 2021)."""
+    if paper.year:
+        return paper.year
+    arxiv_id = paper.arxiv_id or ""
+    match = _NEW_STYLE_ARXIV.match(arxiv_id) or _OLD_STYLE_ARXIV.match(arxiv_id)
+    if not match:
+        return None
+    two_digits = int(match.group(1))
+    return (1900 if two_digits >= 91 else 2000) + two_digits
+
+
+def citation_key(paper: Paper) -> str:
+    """A key like `hendrycks2021pyramid`; `arxiv2111.15121` or `paper12` when there is no author."""
+    authors = split_authors(paper.authors)
+    surname = _ascii_word(_surname(authors[0])) if authors and authors[0] != "others" else ""
+    if surname:
+        year = paper_year(paper)
+        words = [_ascii_word(word) for word in paper.title.split()]
+        word = next((w for w in words if w and w not in _KEY_STOPWORDS), "")
+        return f"{surname}{year or ''}{word}"
+    if paper.arxiv_id and re.fullmatch(r"[A-Za-z0-9.\-/]+", paper.arxiv_id):
+        return "arxiv" + paper.arxiv_id.replace("/", "-")
+    return f"paper{paper.pk}"
+
+
+def entry_type(paper: Paper) -> str:
+    """@inproceedings for a conference or workshop, @article for a journal, @misc for a preprint."""
+    venue = paper.venue.strip()
+    if not venue or venue.lower() in _ARXIV_VENUES:
+        return "misc"
+    return "inproceedings" if _PROCEEDINGS.search(venue) else "article"
+
+
+def _fields(paper: Paper) -> list[tuple[str, str]]:
+    fields = [("title", escape_title(paper.title))]
+    authors = split_authors(paper.authors)
+    if authors:
+        fields.append(("author", " and ".join(escape_latex(name) for name in authors)))
+    kind = entry_type(paper)
+    if kind != "misc":
+        fields.append(
+            ("booktitle" if kind == "inproceedings" else "journal", escape_latex(paper.venue.strip()))
+        )
+    year = paper_year(paper)
+    if year:
+        fields.append(("year", str(year)))
+    if paper.arxiv_id:
+        fields += [("eprint", escape_latex(paper.arxiv_id)), ("archivePrefix", "arXiv")]
+    if paper.doi:
+        fields.append(("doi", escape_latex(paper.doi)))
+    url = paper.link
+    if url.lower().startswith(("https://", "http://")):
+        # URLs are read verbatim by the url package, but a brace would still unbalance the entry.
+        fields.append(("url", url.replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")))
+    return fields
+
+
+def bibtex_entry(paper: Paper, key: str | None = None) -> str:
+    """One entry, its type from `entry_type`; arXiv papers carry eprint and archivePrefix."""
+    lines = [f"@{entry_type(paper)}{{{key or citation_key(paper)},"]
+    lines += [f"  {name} = {{{value}}}," for name, value in _fields(paper)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def bibtex_file(papers: Iterable[Paper], header: str = "") -> str:
+    """Entries for `papers` with keys made unique (hendrycks2021pyramid, hendrycks2021pyramida, ...)."""
+    seen: set[str] = set()
+    entries = []
+    for paper in papers:
+        base = key = citation_key(paper)
+        suffix = 0
+        while key in seen:
+            suffix += 1
+            key = f"{base}{_letters(suffix)}"
+        seen.add(key)
+        entries.append(bibtex_entry(paper, key))
+    preamble = "".join(f"% {line}\n" for line in header.replace("@", "(at)").splitlines())
+    return preamble + ("\n" if preamble and entries else "") + "\n".join(entries)
+
+
+def _letters(number: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa: suffixes for otherwise identical keys."""
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("a") + remainder) + letters
+    return letters
