@@ -226,6 +226,14 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image
 
 TAGGIT_CASE_INSENSITIVE = True
 
+# Subscribers. Address syntax is always checked; a DNS deliverability check is optional.
+SUBSCRIBERS_CHECK_DELIVERABILITY = env_bool("SUBSCRIBERS_CHECK_DELIVERABILITY", False)
+# How many reverse proxies append to X-Forwarded-For; the client IP (for rate limits) is read
+# from that position. 0 means REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# The mailto: target of List-Unsubscribe; defaults to DEFAULT_FROM_EMAIL's address.
+UNSUBSCRIBE_EMAIL = env("UNSUBSCRIBE_EMAIL")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

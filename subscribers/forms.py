@@ -1,0 +1,135 @@
+"""Forms validate and normalise what people type; subscriptions.py then does the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from newsletter.models import Section
+
+from .addresses import InvalidAddress, normalise_email
+from .models import Subscriber
+
+PAUSE_CHOICES = [
+    (0, "Not paused"),
+    (1, "Skip the next issue"),
+    (2, "Skip the next 2 issues"),
+    (3, "Skip the next 3 issues"),
+    (4, "Skip the next 4 issues"),
+    (6, "Skip the next 6 issues"),
+    (12, "Skip the next 12 issues"),
+]
+
+
+class SectionsField(forms.ModelMultipleChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            queryset=Section.objects.all(),
+            to_field_name="slug",
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            **kwargs,
+        )
+
+
+class SectionChoiceMixin:
+    """Checkboxes for sections: all ticked means all (and new ones); none ticked is refused when
+    the checkboxes were on the form, and means all when they were not (the one-field sign-up box)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("sections_shown"):
+            cleaned["sections"] = None
+        elif "sections" in cleaned and not cleaned["sections"]:
+            if Section.objects.exists():
+                self.add_error("sections", "Choose at least one section.")
+            else:  # no sections yet: every issue, in full
+                cleaned["sections"] = None
+        return cleaned
+
+
+class SubscribeForm(SectionChoiceMixin, forms.Form):
+    email = forms.CharField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    name = forms.CharField(
+        label="Name (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    sections = SectionsField(label="Sections to receive")
+    sections_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The honeypot: hidden from people by CSS, filled in by naive bots.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        if data is not None and "sections_shown" not in data:
+            # The one-field box on other pages: every section, shown ticked if the form comes back.
+            data = data.copy()
+            slugs = list(Section.objects.values_list("slug", flat=True))
+            if hasattr(data, "setlist"):
+                data.setlist("sections", slugs)
+            else:
+                data["sections"] = slugs
+            data["sections_shown"] = "1"
+        kwargs.setdefault("initial", {"sections_shown": True, "sections": list(Section.objects.all())})
+        super().__init__(data, *args, **kwargs)
+
+    def clean_email(self) -> str:
+        try:
+            return normalise_email(self.cleaned_data["email"])
+        except InvalidAddress as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+    def clean_website(self) -> str:
+        if self.cleaned_data.get("website"):
+            raise ValidationError(
+                "This form was filled in automatically. If you are a person, leave the hidden "
+                "“Leave this field empty” field empty and send it again.",
+                code="honeypot",
+            )
+        return ""
+
+
+class PreferencesForm(SectionChoiceMixin, forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    sections = SectionsField(label="Sections to receive")
+    sections_shown = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
+    format = forms.ChoiceField(label="Format", choices=Subscriber.Format.choices, widget=forms.RadioSelect)
+    paused_issues = forms.TypedChoiceField(label="Pause", coerce=int, choices=PAUSE_CHOICES)
+
+    def __init__(self, *args, subscriber: Subscriber, **kwargs) -> None:
+        chosen = list(subscriber.sections.all())
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": subscriber.name,
+                "sections": chosen or list(Section.objects.all()),
+                "sections_shown": True,
+                "format": subscriber.format,
+                "paused_issues": subscriber.paused_issues,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        # A pause counting down (5 of 6 left) stays choosable as it is.
+        if subscriber.paused_issues not in dict(PAUSE_CHOICES):
+            remaining = subscriber.paused_issues
+            self.fields["paused_issues"].choices = sorted(
+                [*PAUSE_CHOICES, (remaining, f"Skip the next {remaining} issues")]
+            )
+
+
+class DeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand: this deletes my subscription and everything you hold about me, for good.",
+        error_messages={"required": "Tick the box to confirm that you want everything deleted."},
+    )

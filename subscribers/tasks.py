@@ -1,0 +1,30 @@
+"""Background work of the subscribers app: thin task wrappers around subscribers/notifications.py.
+
+Arguments are JSON (ids and strings); each function re-reads what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from . import notifications
+
+
+@task()
+def send_confirmation_email(subscriber_id: int) -> bool:
+    return notifications.send_confirmation(subscriber_id)
+
+
+@task()
+def send_already_subscribed_email(subscriber_id: int) -> bool:
+    return notifications.send_already_subscribed(subscriber_id)
+
+
+@task()
+def send_welcome_email(subscriber_id: int) -> bool:
+    return notifications.send_welcome(subscriber_id)
+
+
+@task()
+def send_goodbye_email(subscriber_id: int) -> bool:
+    return notifications.send_goodbye(subscriber_id)
