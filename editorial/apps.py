@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class EditorialConfig(AppConfig):
     name = "editorial"
     verbose_name = "Editorial workflow"
+
+    def ready(self) -> None:
+        from . import revisions
+
+        revisions.register()

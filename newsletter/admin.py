@@ -154,6 +154,8 @@ class IssueAdmin(admin.ModelAdmin):
     filter_horizontal = ["authors"]
     formfield_overrides = MARKDOWN_EDITOR
     save_on_top = True
+    # The status and dates are shown, not edited: editorial/workflow.py moves them.
+    readonly_fields = ["status", "published_at", "scheduled_for"]
     fieldsets = [
         (None, {"fields": [("number", "status"), "title", "slug", "intro", "authors", "tags"]}),
         ("Email", {"fields": ["subject", "preheader"]}),

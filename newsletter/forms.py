@@ -5,36 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.db.models import Max
-from django.utils import timezone
 
 from . import papers
 from .models import Issue, Paper, PaperSummary
 
 
 class IssueAdminForm(forms.ModelForm):
+    """An issue's content. Its status and dates are not here: editorial/workflow.py moves them."""
+
     class Meta:
         model = Issue
-        fields = [
-            "number",
-            "title",
-            "slug",
-            "subject",
-            "preheader",
-            "intro",
-            "authors",
-            "tags",
-            "status",
-            "published_at",
-            "scheduled_for",
-        ]
-
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
-        # The database refuses a published issue without its publication time; "now" is what an
-        # editor who sets the status by hand means.
-        if cleaned_data.get("status") == Issue.Status.PUBLISHED and not cleaned_data.get("published_at"):
-            cleaned_data["published_at"] = timezone.now()
-        return cleaned_data
+        fields = ["number", "title", "slug", "subject", "preheader", "intro", "authors", "tags"]
 
 
 class PaperSummaryForm(forms.ModelForm):

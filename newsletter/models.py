@@ -56,17 +56,17 @@ class Author(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name)[:200]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("author_detail", args=[self.slug])
 
     @property
     def link_list(self) -> list[str]:
         return [line.strip() for line in self.links.splitlines() if line.strip()]
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = slugify(self.name)[:200]
-        super().save(*args, **kwargs)
 
 
 class IssueQuerySet(models.QuerySet):
@@ -101,6 +101,24 @@ class Issue(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     # Optimistic locking: every save bumps it; editorial/ refuses a save from a stale form.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Who started the issue (a writer edits only their own drafts) and who changed its content
+    # last (approval needs someone else: four eyes). editorial/ sets both.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="issues_created",
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="issues_last_edited",
+    )
     # Plain text of the intro for full-text search; the summaries carry their own.
     search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -123,6 +141,13 @@ class Issue(models.Model):
     def __str__(self) -> str:
         return f"#{self.number}: {self.title}"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        self.intro_html = markdown_to_html(self.intro)
+        self.search_text = html_to_text(self.intro_html)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("issue_detail", args=[self.number])
 
@@ -138,13 +163,6 @@ class Issue(models.Model):
     def description(self) -> str:
         text = self.preheader or self.search_text
         return text[:197] + "…" if len(text) > 200 else text
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = slugify(self.title)[:200]
-        self.intro_html = markdown_to_html(self.intro)
-        self.search_text = html_to_text(self.intro_html)
-        super().save(*args, **kwargs)
 
 
 _ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
@@ -187,6 +205,11 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        self.arxiv_id = parse_arxiv_id(self.arxiv_id) or parse_arxiv_id(self.url) or self.arxiv_id.strip()
+        self.doi = self.doi.strip().removeprefix("https://doi.org/").removeprefix("doi:")
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("paper_detail", args=[self.pk])
 
@@ -199,11 +222,6 @@ class Paper(models.Model):
         if self.doi:
             return f"https://doi.org/{self.doi}"
         return ""
-
-    def save(self, *args, **kwargs) -> None:
-        self.arxiv_id = parse_arxiv_id(self.arxiv_id) or parse_arxiv_id(self.url) or self.arxiv_id.strip()
-        self.doi = self.doi.strip().removeprefix("https://doi.org/").removeprefix("doi:")
-        super().save(*args, **kwargs)
 
 
 class PaperSummary(models.Model):
@@ -244,18 +262,18 @@ class PaperSummary(models.Model):
     def __str__(self) -> str:
         return self.headline
 
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = markdown_to_html(self.body)
+        self.search_text = html_to_text(self.body_html)
+        self._derive_figure_rendition()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"{self.issue.get_absolute_url()}#{self.anchor}"
 
     @property
     def anchor(self) -> str:
         return f"summary-{self.pk}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.body_html = markdown_to_html(self.body)
-        self.search_text = html_to_text(self.body_html)
-        self._derive_figure_rendition()
-        super().save(*args, **kwargs)
 
     def _derive_figure_rendition(self) -> None:
         if not self.figure:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "markdownx",
     "taggit",
     "anymail",
+    "reversion",
     "newsletter",
     "editorial",
     "subscribers",
@@ -78,6 +79,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages are compressed here (whitenoise already serves static files pre-compressed). CSRF
+    # tokens are masked per response, which defeats BREACH-style guessing.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,7 +208,9 @@ ANYMAIL = {
 }
 
 # Production hardening; each can be turned off from the environment behind a TLS-less proxy.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("USE_X_FORWARDED_PROTO", not DEBUG) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("USE_X_FORWARDED_PROTO", not DEBUG) else None
+)
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -233,6 +239,17 @@ SUBSCRIBERS_CHECK_DELIVERABILITY = env_bool("SUBSCRIBERS_CHECK_DELIVERABILITY", 
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 # The mailto: target of List-Unsubscribe; defaults to DEFAULT_FROM_EMAIL's address.
 UNSUBSCRIBE_EMAIL = env("UNSUBSCRIBE_EMAIL")
+# The send pipeline (subscribers/sending.py). Batches claim SEND_BATCH_SIZE deliveries; the rate
+# limit (messages per second, 0 = none) holds across every worker; a claim not recorded within
+# SEND_LEASE_SECONDS is shown as "unknown", never resent by itself; a transient error is retried
+# at most SEND_MAX_ATTEMPTS times, SEND_RETRY_SECONDS apart, doubling each time.
+SEND_BATCH_SIZE = int(env("SEND_BATCH_SIZE", "100"))
+SEND_RATE_LIMIT = float(env("SEND_RATE_LIMIT", "0"))
+SEND_LEASE_SECONDS = int(env("SEND_LEASE_SECONDS", "600"))
+SEND_MAX_ATTEMPTS = int(env("SEND_MAX_ATTEMPTS", "5"))
+SEND_RETRY_SECONDS = float(env("SEND_RETRY_SECONDS", "60"))
+# The List-Id header's identifier (RFC 2919); empty means "<site-name>.<domain of SITE_URL>".
+LIST_ID = env("LIST_ID")
 
 LOGGING = {
     "version": 1,

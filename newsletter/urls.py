@@ -28,7 +28,11 @@ urlpatterns = [
     path("feeds/sections/<slug:slug>/rss/", feeds.SectionRssFeed(), name="section_feed_rss"),
     path("feeds/sections/<slug:slug>/atom/", feeds.SectionAtomFeed(), name="section_feed_atom"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
     path("outbox/", outbox_views.outbox_list, name="outbox_list"),
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),

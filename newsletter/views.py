@@ -80,12 +80,8 @@ def issue_archive(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/issue_archive.html", context)
 
 
-@public_page
-def issue_detail(request: HttpRequest, number: int) -> HttpResponse:
-    try:
-        issue = archive.issue_for_page(number)
-    except Issue.DoesNotExist as exc:
-        raise Http404("No such issue.") from exc
+def issue_page_context(request: HttpRequest, issue: Issue) -> dict:
+    """What newsletter/issue_detail.html shows for `issue`; editorial previews reuse it."""
     summaries = archive.issue_summaries(issue)
     blocks = archive.group_by_section(summaries)
     lead = seo.first_figure([s for block in blocks for s in block.features])
@@ -98,16 +94,25 @@ def issue_detail(request: HttpRequest, number: int) -> HttpResponse:
         type="article",
         **seo.figure_image(lead),
     )
-    context = {
+    return {
         "meta": meta,
         "issue": issue,
         "blocks": blocks,
         "lead_figure": lead,
         "previous": previous,
         "next": following,
-        "json_ld": seo.issue_json_ld(issue, meta),
+        # a draft has no published_at yet, and the JSON-LD needs one
+        "json_ld": seo.issue_json_ld(issue, meta) if issue.published_at else "",
     }
-    return render(request, "newsletter/issue_detail.html", context)
+
+
+@public_page
+def issue_detail(request: HttpRequest, number: int) -> HttpResponse:
+    try:
+        issue = archive.issue_for_page(number)
+    except Issue.DoesNotExist as exc:
+        raise Http404("No such issue.") from exc
+    return render(request, "newsletter/issue_detail.html", issue_page_context(request, issue))
 
 
 @public_page

@@ -204,11 +204,14 @@ def test_a_stored_paper_and_a_new_link_together_are_a_form_error(admin_client, r
     assert Paper.objects.count() == 1
 
 
-def test_publishing_without_a_date_publishes_now(admin_client):
-    response = admin_client.post(ISSUE_ADD, issue_data(status=Issue.Status.PUBLISHED) | summaries_data())
+def test_the_status_is_not_set_through_the_form(admin_client):
+    """Only editorial/workflow.py moves an issue between states; a posted status is ignored."""
+    data = issue_data(status=Issue.Status.PUBLISHED, published_at_0="2024-01-01", published_at_1="10:00")
+    response = admin_client.post(ISSUE_ADD, data | summaries_data())
 
     assert response.status_code == 302
-    assert Issue.objects.get(number=7).published_at is not None
+    issue = Issue.objects.get(number=7)
+    assert (issue.status, issue.published_at) == (Issue.Status.DRAFT, None)
 
 
 def test_the_change_page_lists_summaries_by_section_then_position(admin_client, robustness):
@@ -413,7 +416,7 @@ def test_the_paper_autocomplete_finds_papers_by_arxiv_id(admin_client):
 
 
 def test_a_summary_can_be_written_on_its_own_page(admin_client, robustness):
-    issue = make_issue()
+    issue = make_issue(published=False)
 
     response = admin_client.post(
         "/admin/newsletter/papersummary/add/",

@@ -1,0 +1,219 @@
+"""The admin screens editors work in: the drafting admin of newsletter/, plus the workflow.
+
+Issue and PaperSummary are registered again here with the workflow on top of the drafting
+screens (imports flow from editorial/ to newsletter/, never back): who sees and edits what, the
+state and its next steps as buttons, the checks, review comments, the diff since the last review,
+revisions, previews, the email and scheduling. Every button calls a domain function
+(workflow.py, review.py, previews.py, revisions.py); the views are in admin_views.py.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import path
+from django.utils.html import format_html
+
+from newsletter.admin import IssueAdmin, PaperSummaryAdmin, PaperSummaryInline
+from newsletter.models import Issue, PaperSummary
+
+from . import admin_views, revisions, roles, workflow
+from .forms import EditorialIssueForm
+
+STATUS_CLASSES = {status: f"status-{status.replace('_', '-')}" for status in Issue.Status.values}
+EDITORIAL_MEDIA_CSS = ["css/editorial-admin.css"]
+
+
+def visible_issues(request: HttpRequest, issues: QuerySet[Issue]) -> QuerySet[Issue]:
+    """Editors see every issue; a writer only their own."""
+    if roles.sees_every_issue(request.user):
+        return issues
+    return issues.filter(created_by=request.user)
+
+
+class WorkflowSummaryInline(PaperSummaryInline):
+    """Summaries are edited with their issue, while the issue may be edited."""
+
+    def _may_edit(self, request: HttpRequest, issue: Issue | None) -> bool:
+        return issue is None or roles.can_edit(request.user, issue)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class WorkflowIssueAdmin(IssueAdmin):
+    form = EditorialIssueForm
+    inlines = [WorkflowSummaryInline]
+    list_display = ["number", "title", "state", "published_at", "summary_count", "updated_at"]
+
+    class Media:  # added to the drafting admin's own
+        css = {"all": EDITORIAL_MEDIA_CSS}
+        js = ["js/editorial-admin.js"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
+        if obj is not None and self.has_change_permission(request, obj):
+            first = fieldsets[0][1]
+            first["fields"] = [*first["fields"], "loaded_version"]
+        return fieldsets
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Issue]:
+        return visible_issues(request, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or roles.can_view(request.user, obj))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_edit(request.user, obj))
+
+    @admin.display(description="state", ordering="status")
+    def state(self, issue: Issue) -> str:
+        return format_html(
+            '<span class="workflow-state {}">{}</span>',
+            STATUS_CLASSES[issue.status],
+            issue.get_status_display(),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change and not roles.can_edit(request.user, obj):
+            raise PermissionDenied(roles.edit_refusal(request.user, obj))
+        if not change:
+            obj.created_by = request.user
+        else:
+            revisions.ensure_baseline(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        issue = form.instance
+        moved = workflow.record_edit(issue, request.user)
+        if moved is not None:
+            self.message_user(request, "The issue was approved; after this edit it needs a new review.")
+        revisions.save_revision(issue, request.user, "Created." if not change else "Changed.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        issue = self.get_object(request, object_id)
+        if issue is not None and self.has_view_or_change_permission(request, issue):
+            extra_context = {**(extra_context or {}), **admin_views.panel_context(request, issue)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        def view(function):
+            def wrapper(request, object_id, **kwargs):
+                issue = self.get_object(request, object_id)
+                if issue is None or not self.has_view_or_change_permission(request, issue):
+                    raise PermissionDenied("You may not see this issue.")
+                return function(request, self, issue, **kwargs)
+
+            return self.admin_site.admin_view(wrapper)
+
+        urls = [
+            path(
+                "<path:object_id>/workflow/<slug:action>/",
+                view(admin_views.run_action),
+                name="editorial_action",
+            ),
+            path("<path:object_id>/schedule/", view(admin_views.schedule), name="editorial_schedule"),
+            path("<path:object_id>/comments/", view(admin_views.add_comment), name="editorial_comment"),
+            path(
+                "<path:object_id>/comments/<int:comment_id>/<slug:verb>/",
+                view(admin_views.resolve_comment),
+                name="editorial_resolve_comment",
+            ),
+            path(
+                "<path:object_id>/revisions/", view(admin_views.revision_history), name="editorial_revisions"
+            ),
+            path(
+                "<path:object_id>/revisions/<int:version_id>/restore/",
+                view(admin_views.restore_revision),
+                name="editorial_restore",
+            ),
+            path(
+                "<path:object_id>/previews/",
+                view(admin_views.create_preview),
+                name="editorial_preview_create",
+            ),
+            path(
+                "<path:object_id>/previews/<int:link_id>/revoke/",
+                view(admin_views.revoke_preview),
+                name="editorial_preview_revoke",
+            ),
+            path("<path:object_id>/email/", view(admin_views.email_preview), name="editorial_email"),
+            path("<path:object_id>/email/html/", view(admin_views.email_html), name="editorial_email_html"),
+            path(
+                "<path:object_id>/email/test/", view(admin_views.send_test_email), name="editorial_test_email"
+            ),
+        ]
+        return urls + super().get_urls()
+
+
+class WorkflowPaperSummaryAdmin(PaperSummaryAdmin):
+    """A summary on its own page: seen and edited as its issue is."""
+
+    class Media:
+        css = {"all": EDITORIAL_MEDIA_CSS}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PaperSummary]:
+        issues = visible_issues(request, Issue.objects.all())
+        return super().get_queryset(request).filter(issue__in=issues)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "issue":
+            editable = [
+                issue.pk
+                for issue in visible_issues(request, Issue.objects.all())
+                if roles.can_edit(request.user, issue)
+            ]
+            kwargs["queryset"] = Issue.objects.filter(pk__in=editable)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or roles.can_view(request.user, obj.issue))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_edit(request.user, obj.issue))
+
+    def has_delete_permission(self, request, obj=None):
+        # Whoever may delete a whole issue may delete its summaries with it.
+        allowed = super().has_delete_permission(request, obj)
+        may_delete_issue = request.user.has_perm("newsletter.delete_issue")
+        return allowed and (obj is None or may_delete_issue or roles.can_edit(request.user, obj.issue))
+
+    def save_model(self, request, obj, form, change):
+        if not roles.can_edit(request.user, obj.issue):
+            raise PermissionDenied(roles.edit_refusal(request.user, obj.issue))
+        revisions.ensure_baseline(obj.issue)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        summary = form.instance
+        workflow.record_edit(summary.issue, request.user)
+        revisions.save_revision(summary.issue, request.user, f"Changed the summary “{summary.headline}”.")
+
+    def delete_model(self, request, obj):
+        issue = obj.issue
+        if not roles.can_edit(request.user, issue):
+            raise PermissionDenied(roles.edit_refusal(request.user, issue))
+        revisions.ensure_baseline(issue)
+        super().delete_model(request, obj)
+        workflow.record_edit(issue, request.user)
+        revisions.save_revision(issue, request.user, f"Deleted the summary “{obj.headline}”.")
+
+
+admin.site.unregister(Issue)
+admin.site.register(Issue, WorkflowIssueAdmin)
+admin.site.unregister(PaperSummary)
+admin.site.register(PaperSummary, WorkflowPaperSummaryAdmin)

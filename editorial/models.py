@@ -1,0 +1,182 @@
+"""What the editorial workflow records: transitions (the audit trail), review comments, what each
+reviewer last saw, share-preview links and scheduled publications.
+
+The rules that create and change these rows live in workflow.py, review.py, previews.py and
+scheduling.py; the models hold data, constraints and small derived properties.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from newsletter.models import Issue, PaperSummary
+
+
+class Transition(models.Model):
+    """One move of an issue between states: who, when, from, to and why. Never edited."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")
+    # Null for moves the system made on its own (a scheduled publication).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    from_status = models.CharField(max_length=20, choices=Issue.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Issue.Status.choices)
+    action = models.CharField(max_length=40)
+    comment = models.TextField(blank=True)
+    # The issue's version after the move: a form loaded before it is stale (optimistic locking).
+    issue_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        # The roles' permissions. They name workflow actions, not a model, so they live here.
+        permissions = [
+            ("submit_issue", "Can submit an issue for review"),
+            ("review_issue", "Can review, request changes to and approve issues"),
+            ("edit_any_issue", "Can edit any draft, not only one's own"),
+            ("publish_issue", "Can publish, schedule and unpublish issues"),
+            ("send_issue", "Can send issues to subscribers"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class ReviewCommentQuerySet(models.QuerySet):
+    def threads(self) -> ReviewCommentQuerySet:
+        return self.filter(parent__isnull=True)
+
+    def unresolved(self) -> ReviewCommentQuerySet:
+        return self.filter(parent__isnull=True, resolved_at__isnull=True)
+
+
+class ReviewComment(models.Model):
+    """A review comment on an issue or on one of its summaries; replies point at their thread's
+    first comment, and a thread is resolved as a whole."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="review_comments")
+    summary = models.ForeignKey(
+        PaperSummary, null=True, blank=True, on_delete=models.CASCADE, related_name="review_comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReviewCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # Only a thread is resolved, never a single reply.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(resolved_at__isnull=True),
+                name="reviewcomment_only_threads_resolve",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.issue}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class ReviewMark(models.Model):
+    """What a reviewer saw when they last reviewed an issue (a snapshot of its content), so that
+    the next review shows only what changed since."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="review_marks")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    snapshot = models.JSONField()
+
+    class Meta:
+        constraints = [
+            # One mark per reviewer and issue: the latest review replaces the one before.
+            models.UniqueConstraint(fields=["issue", "reviewer"], name="reviewmark_one_per_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviewed {self.issue} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class PreviewLink(models.Model):
+    """A share-preview link. The URL carries a signed token naming this row; revoking the row
+    kills the link even before the signature expires."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="preview_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Preview of {self.issue} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Schedule(models.Model):
+    """When a scheduled issue goes public, and whether its send then starts.
+
+    The task that publishes it carries the row's token: rescheduling or cancelling gives the row a
+    new token or deletes it, so an older task that runs later does nothing. A publication that
+    failed its checks keeps the row with the reasons, for the managing editor to see.
+    """
+
+    issue = models.OneToOneField(Issue, on_delete=models.CASCADE, related_name="schedule")
+    publish_at = models.DateTimeField(db_index=True)
+    # The scheduler's time zone, to show the time as they meant it.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    start_send = models.BooleanField(
+        default=False, help_text="Start sending to subscribers once the issue is published."
+    )
+    token = models.UUIDField(default=uuid.uuid4)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["publish_at"]
+
+    def __str__(self) -> str:
+        return f"{self.issue} at {self.local_publish_at:%Y-%m-%d %H:%M} {self.time_zone}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    @property
+    def local_publish_at(self):
+        """The publication time in the time zone of the editor who scheduled it."""
+        return timezone.localtime(self.publish_at, self.zone)

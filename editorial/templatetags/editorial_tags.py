@@ -1,0 +1,15 @@
+"""{% editorial_dashboard %}: the editorial panels of the admin index (templates/admin/index.html)."""
+
+from __future__ import annotations
+
+from django import template
+
+from editorial.dashboard import dashboard_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("editorial/admin/_dashboard.html", takes_context=True)
+def editorial_dashboard(context) -> dict:
+    request = context.get("request")
+    return {"board": dashboard_for(request.user) if request else None}
