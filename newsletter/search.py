@@ -214,6 +214,10 @@ class _PostgresSearch(_Backend):
         text: Expression = F("search_text")
         for sentinel in (_START, _STOP):
             text = Replace(text, Value(sentinel), Value(""))
+        # PostgreSQL's parser drops anything tag-shaped from a headline; escaped, a writer's
+        # literal "<b>" survives as text (snippet() decodes it again before escaping it once).
+        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            text = Replace(text, Value(char), Value(entity))
         return SearchHeadline(
             text,
             self.tsquery,
@@ -309,7 +313,7 @@ def _fold_ascii(word: str) -> str:
 
 def highlight(text: str, terms: list[str], words: int = SNIPPET_WORDS) -> str:
     """An escaped excerpt of `text` around the first term found, each term wrapped in <mark>."""
-    text = _plain(text).replace(_START, "").replace(_STOP, "")
+    text = (text or "").replace(_START, "").replace(_STOP, "")
     if not terms:
         return escape(_first_words(text, words))
     pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.I)
@@ -334,7 +338,7 @@ def _first_words(text: str, words: int) -> str:
 
 
 def _plain(search_text: str | None) -> str:
-    # search_text is the tag-stripped rendered HTML, so it still holds entities (&amp;, &lt;).
+    # PostgreSQL headlines are built from entity-escaped text (see _headline).
     return html.unescape(search_text or "")
 
 
