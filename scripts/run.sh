@@ -4,19 +4,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
+SITE="http://127.0.0.1:$PORT"
 
 $PY manage.py db_worker --no-reload &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload &
+SERVER=$!
+stop() { kill "$SERVER" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
 
-SITE="http://127.0.0.1:$PORT"
+# Print the addresses once the site answers, so they are the last thing on the screen.
+for _ in $(seq 1 100); do
+  if $PY -c "import urllib.request; urllib.request.urlopen('$SITE/robots.txt', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$SERVER" 2>/dev/null || exit 1
+  sleep 0.3
+done
 cat <<MSG
 
   The newsletter is running. Open:
-    $SITE/            the public site (issue #2 of the demo publication)
-    $SITE/admin/      the editors' admin (login printed above)
-    $SITE/outbox/     emails the site has "sent" (kept locally until an ESP or SMTP is set)
+    $SITE/            the public site (issue #2 of the demo publication: $SITE/issues/2/)
+    $SITE/admin/      the editors' admin (user: admin, password: admin)
+    $SITE/outbox/     every email the site has sent, kept locally until an ESP or SMTP is set
   Ctrl-C stops the site and the task worker.
 
 MSG
-$PY manage.py runserver "127.0.0.1:$PORT" --noreload
+wait "$SERVER"
