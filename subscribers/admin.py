@@ -9,16 +9,27 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
-from . import stats, subscriptions, suppression
+from newsletter.models import Issue
+
+from . import sending, stats, subscriptions, suppression
 from .addresses import InvalidAddress, address_hash, normalise_email
 from .exporting import export_rows
 from .importing import ImportFileError, import_file
-from .models import Subscriber, Suppression
+from .models import Delivery, Send, Subscriber, Suppression
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -337,3 +348,206 @@ class SuppressionAdmin(admin.ModelAdmin):
         )
         obj.pk = entry.pk
         obj.refresh_from_db()
+
+
+# The send pipeline ---------------------------------------------------------------------------
+
+
+class StartSendForm(forms.Form):
+    issue = forms.ModelChoiceField(
+        queryset=Issue.objects.published().order_by("-number"), help_text="Only published issues can be sent."
+    )
+    kind = forms.ChoiceField(
+        label="Audience",
+        choices=[
+            (Send.Kind.FULL, "Every mailable subscriber (once per issue)"),
+            (Send.Kind.RESEND, "Again, only to subscribers who did not get this issue"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Send.Kind.FULL,
+    )
+    confirm = forms.BooleanField(label="Yes, send this issue now", required=True)
+
+
+# The controls a send's page offers: URL name, domain function, message when done.
+SEND_CONTROLS = {
+    "pause": (sending.pause, "The send is paused; batches already claimed finish their messages."),
+    "resume": (sending.resume, "The send resumed."),
+    "cancel": (sending.cancel, "The send was cancelled; queued messages will not go out."),
+    "resend-unknown": (sending.resend_unknown, "The messages whose outcome was unknown are queued again."),
+}
+
+
+@admin.register(Send)
+class SendAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "issue", "kind", "status", "recipient_count", "progress_summary", "created_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["issue"]
+    date_hierarchy = "created_at"
+    actions = ["pause_selected", "resume_selected", "cancel_selected"]
+    readonly_fields = [
+        "issue",
+        "kind",
+        "status",
+        "recipient_count",
+        "created_by",
+        "created_at",
+        "paused_at",
+        "cancelled_at",
+        "finished_at",
+        "pauses_counted",
+        "note",
+    ]
+
+    class Media:
+        css = {"all": ["css/send-admin.css"]}
+        js = ["js/send-progress.js"]
+
+    @admin.display(description="progress")
+    def progress_summary(self, obj: Send) -> str:
+        data = sending.progress(obj)
+        counts = f"{data['sent']} sent · {data['failed']} failed · {data['unknown']} unknown"
+        return f"{counts} · {data['remaining']} left"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a send changes only through its controls
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the outbox is the record of who got what
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.has_perm(sending.SEND_PERMISSION)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress.json", view(self.progress_view), name=f"{prefix}_progress"),
+            path("<int:pk>/control/<str:action>/", view(self.control_view), name=f"{prefix}_control"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        """Start a send: pick a published issue and the audience; the checks run before anything goes."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"issue": request.GET.get("issue")} if request.GET.get("issue") else None
+        form = StartSendForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                send = sending.start_send(
+                    form.cleaned_data["issue"], request.user, kind=form.cleaned_data["kind"]
+                )
+            except sending.SendRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request, f"Sending started: {send.recipient_count} recipients.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:subscribers_send_change", args=[send.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Send an issue",
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/subscribers/send/start.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        send = get_object_or_404(Send.objects.select_related("issue"), pk=object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "progress": sending.progress(send),
+            "progress_url": reverse("admin:subscribers_send_progress", args=[send.pk]),
+            "deliveries_url": reverse("admin:subscribers_delivery_changelist")
+            + f"?send__id__exact={send.pk}",
+            "can_control": request.user.has_perm(sending.SEND_PERMISSION),
+            "analytics": _analytics(send),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """Staff-only JSON the progress bar polls."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        send = get_object_or_404(Send, pk=pk)
+        response = JsonResponse(sending.progress(send))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def control_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """Pause, resume, cancel or resend the unknown: a POST from a button on the send's page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if action not in SEND_CONTROLS:
+            raise Http404("No such action.")
+        send = get_object_or_404(Send, pk=pk)
+        function, done = SEND_CONTROLS[action]
+        try:
+            function(send, request.user)
+        except sending.SendRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:subscribers_send_change", args=[send.pk]))
+
+    # Actions on the list call the same functions as the buttons.
+
+    def _act(self, request, queryset, function) -> None:
+        done, refused = 0, []
+        for send in queryset:
+            try:
+                function(send, request.user)
+                done += 1
+            except sending.SendRefused as exc:
+                refused.append(f"{send}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} sends changed.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description="Pause selected sends")
+    def pause_selected(self, request, queryset):
+        self._act(request, queryset, sending.pause)
+
+    @admin.action(description="Resume selected sends")
+    def resume_selected(self, request, queryset):
+        self._act(request, queryset, sending.resume)
+
+    @admin.action(description="Cancel selected sends")
+    def cancel_selected(self, request, queryset):
+        self._act(request, queryset, sending.cancel)
+
+
+def _analytics(send: Send):
+    """The webhooks' analytics panel, when that module provides it."""
+    from . import analytics
+
+    context = getattr(analytics, "analytics_context", None)
+    return context(send) if context else None
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["pk", "send", "recipient", "status", "attempts", "sent_at", "esp_message_id", "error"]
+    list_filter = ["status", ("send", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["send__issue", "subscriber"]
+    search_fields = ["subscriber__email", "esp_message_id", "address"]
+    list_per_page = 100
+    show_full_result_count = False
+
+    @admin.display(description="recipient")
+    def recipient(self, obj: Delivery) -> str:
+        if obj.subscriber_id:
+            return obj.subscriber.email
+        return obj.address or "(erased)"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

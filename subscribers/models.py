@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -163,3 +164,267 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
+
+
+# The send pipeline ------------------------------------------------------------------------------
+# An outbox: a Send freezes its audience into Delivery rows (one INSERT ... SELECT), batch tasks
+# claim queued rows atomically, send them and record each outcome. subscribers/sending.py holds the
+# logic; docs/send-pipeline-models.md describes the states.
+
+
+class Send(models.Model):
+    """One issue to one audience: every mailable subscriber, those who did not get it yet, or editors."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "All mailable subscribers"
+        RESEND = "resend", "Again, to those who did not get it"
+        TEST = "test", "Test send to editors"
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+        FINISHED = "finished", "Finished"
+
+    issue = models.ForeignKey("newsletter.Issue", on_delete=models.PROTECT, related_name="sends")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sends_started",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The audience's size when it was frozen.
+    recipient_count = models.PositiveIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Set once, by the batch that finishes the send: paused subscribers then skip one issue less.
+    pauses_counted = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="Why the send was paused or cancelled, or what went wrong.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # "Send the issue" happens once; sending again is an explicit resend to those who
+            # did not get it (kind=resend), never a second full send.
+            models.UniqueConstraint(
+                fields=["issue"], condition=Q(kind="full"), name="send_one_full_per_issue"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["full", "resend", "test"]), name="send_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["sending", "paused", "cancelled", "finished"]),
+                name="send_status_valid",
+            ),
+            # A finished send says when it finished (the progress page's ETA ends there).
+            models.CheckConstraint(
+                condition=~Q(status="finished") | Q(finished_at__isnull=False), name="send_finished_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} → {self.get_kind_display().lower()} ({self.get_status_display().lower()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.SENDING, self.Status.PAUSED)
+
+
+class Delivery(models.Model):
+    """One recipient of one send, with the outcome of handing their copy to the mail server.
+
+    The subscriber's address is not stored: a batch reads it from the subscriber row when it
+    claims the delivery, so erasing a subscriber (SET_NULL) leaves no address behind, and an
+    address changed or unsubscribed after the snapshot is honoured. Test sends to editors, who are
+    not subscribers, keep their address in `address`.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending (claimed by a worker)"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown (may or may not have been sent)"
+        SKIPPED = "skipped", "Skipped (no longer subscribed)"
+        CANCELLED = "cancelled", "Cancelled"
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    # The normalised address's hash (addresses.address_hash): one copy per person per send.
+    email_hash = models.CharField(max_length=64)
+    address = models.CharField(max_length=254, blank=True, help_text="Test sends only.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # How many times a message was handed to the mail server (or a connection was tried for it).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Not to be claimed before this (a transient error's backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The claim: which batch holds the row and until when. A lease that runs out means the worker
+    # died with the row in flight; the reaper turns it into "unknown", never back into "queued".
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    variant_key = models.CharField(max_length=200, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the ESP's tracking webhooks (DeliveryEvent).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    first_click_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # The outbox's promise: one copy per person per send, however many rows or section
+            # choices they have.
+            models.UniqueConstraint(fields=["send", "email_hash"], name="delivery_one_per_address_per_send"),
+            models.UniqueConstraint(
+                fields=["send", "subscriber"],
+                condition=Q(subscriber__isnull=False),
+                name="delivery_one_per_subscriber_per_send",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["queued", "sending", "sent", "failed", "unknown", "skipped", "cancelled"]
+                ),
+                name="delivery_status_valid",
+            ),
+            # A row in flight always has a lease, so a dead worker's rows are always found.
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(lease_expires_at__isnull=False),
+                name="delivery_sending_has_lease",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["send", "status"], name="delivery_send_status"),
+            models.Index(fields=["status", "lease_expires_at"], name="delivery_status_lease"),
+            models.Index(fields=["esp_message_id"], name="delivery_esp_message_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} of send {self.send_id} ({self.get_status_display().lower()})"
+
+    @property
+    def message_id(self) -> str:
+        """The Message-ID header of this delivery's message: unique per recipient, stable across retries."""
+        from .headers import message_id
+
+        return message_id(self.send_id, self.pk)
+
+
+class SendVariant(models.Model):
+    """The issue rendered once for one (format, sections) combination of a send's audience,
+    with placeholders for per-recipient values (newsletter.rendering.personalize)."""
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="variants")
+    # "html:all", "text:1,3": the format and the sorted section ids (all = none chosen).
+    key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=1000)
+    html = models.TextField(blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["send", "key"]
+        constraints = [
+            # Each combination is rendered once per send, however many workers need it.
+            models.UniqueConstraint(fields=["send", "key"], name="sendvariant_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of send {self.send_id}"
+
+
+class SendThrottle(models.Model):
+    """The global send rate limit's clock: the next free sending slot, shared by every worker.
+
+    A batch reserves a window of slots with a conditional UPDATE on this row (subscribers/throttle.py)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    # Microseconds since the epoch: exact equality for the conditional UPDATE on every database.
+    next_slot_us = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryEvent(models.Model):
+    """One event an ESP reported about a message (Anymail's tracking webhooks), kept as received."""
+
+    class EventType(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        DEFERRED = "deferred", "Deferred"
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected"
+        COMPLAINED = "complained", "Complained"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown"
+
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    send = models.ForeignKey(Send, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    esp_name = models.CharField(max_length=50, blank=True)
+    # The ESP's id for the event; blank when the ESP gives none.
+    esp_event_id = models.CharField(max_length=255, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    event_type = models.CharField(max_length=20, choices=EventType.choices)
+    # addresses.address_hash of the recipient: events are kept without the address itself.
+    recipient_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    url = models.URLField(max_length=2000, blank=True, help_text="The link clicked.")
+    reject_reason = models.CharField(max_length=50, blank=True)
+    description = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # ESPs retry webhooks; an event they identify is recorded once.
+            models.UniqueConstraint(
+                fields=["esp_name", "esp_event_id"],
+                condition=~Q(esp_event_id=""),
+                name="deliveryevent_unique_esp_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    event_type__in=[
+                        "queued",
+                        "sent",
+                        "delivered",
+                        "deferred",
+                        "bounced",
+                        "rejected",
+                        "complained",
+                        "opened",
+                        "clicked",
+                        "unsubscribed",
+                        "failed",
+                        "unknown",
+                    ]
+                ),
+                name="deliveryevent_type_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["send", "event_type"], name="deliveryevent_send_type")]
+
+    def __str__(self) -> str:
+        when = self.occurred_at or self.received_at
+        return f"{self.get_event_type_display()} ({self.esp_name or 'ESP'}, {when})"

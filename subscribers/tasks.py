@@ -1,4 +1,5 @@
-"""Background work of the subscribers app: thin task wrappers around subscribers/notifications.py.
+"""Background work of the subscribers app: thin task wrappers around subscribers/notifications.py
+and subscribers/sending.py.
 
 Arguments are JSON (ids and strings); each function re-reads what it needs when it runs.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import notifications
+from . import notifications, sending
 
 
 @task()
@@ -28,3 +29,21 @@ def send_welcome_email(subscriber_id: int) -> bool:
 @task()
 def send_goodbye_email(subscriber_id: int) -> bool:
     return notifications.send_goodbye(subscriber_id)
+
+
+# The send pipeline (subscribers/sending.py) ------------------------------------------------------
+
+
+@task()
+def dispatch_send(send_id: int) -> int:
+    return sending.dispatch(send_id)
+
+
+@task()
+def send_batch(send_id: int) -> dict:
+    return sending.send_batch(send_id).as_dict()
+
+
+@task()
+def sweep_sends() -> dict:
+    return sending.sweep()

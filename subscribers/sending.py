@@ -1,0 +1,555 @@
+"""The send pipeline: an outbox. Freeze the audience, fan out, claim, send, record.
+
+1. `start_send(issue, actor)` checks the issue may go out, renders and checks every variant the
+   audience needs (variants.py), and in one transaction creates the Send, freezes the audience
+   into queued Delivery rows with one INSERT ... SELECT (audience.py) and stores the variants.
+   After the commit, `tasks.dispatch_send` fans out.
+2. `dispatch(send_id)` enqueues one `tasks.send_batch` per batch of queued deliveries.
+3. `send_batch(send_id)` reaps expired leases, claims a batch atomically (claims.py), re-checks that
+   each recipient may still be mailed, personalises the stored variant for each, reserves sending
+   slots under the global rate limit (throttle.py), hands the messages to the email backend
+   through one connection, classifies every error (delivery_errors.py) and records all outcomes
+   with one UPDATE. Transient errors go back to the queue with a backoff and a new batch is
+   scheduled; when nothing is queued or in flight, the send finishes (once).
+
+A worker that dies mid-batch leaves its rows "sending"; their lease runs out and the reaper
+shows them as "unknown": never resent by itself, never lost. The managing editor may resend
+those (`resend_unknown`). Every function that changes a send is here and is what the admin, the
+management command and the tasks call.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from newsletter.emails import issue_message
+from newsletter.models import Issue
+from newsletter.rendering import preview_values
+
+from . import audience, claims, headers, links, subscriptions, throttle
+from .claims import Outcome
+from .delivery_errors import CONNECT, Action, Classification, classify, refused_recipient
+from .models import Delivery, Send, SendVariant, Subscriber
+from .variants import as_rendered, check_rendered, ensure_variants, render_variant, variant_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+SEND_PERMISSION = "editorial.send_issue"
+_HTTPS_TARGET = re.compile(r"<(https?://[^>]+)>")
+# The variants every full send checks, whoever is on the list: the whole issue in each format.
+WHOLE_ISSUE = ("html:all", "text:all")
+
+
+class SendRefused(Exception):
+    """A send action we will not take; `message` is shown to the managing editor as it is."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+# Starting -----------------------------------------------------------------------------------------
+
+
+def start_send(issue: Issue, actor: User | None = None, *, kind: str = Send.Kind.FULL) -> Send:
+    """Send a published issue to every mailable subscriber (kind=full, once per issue), or again to
+    those who did not get it (kind=resend). `actor` None means the system (a scheduled send)."""
+    _check_permission(actor)
+    if not issue.is_published:
+        raise SendRefused("Only a published issue can be sent to subscribers.")
+    if kind not in (Send.Kind.FULL, Send.Kind.RESEND):
+        raise SendRefused("Use start_test_send() for a test send.")
+    sends = Send.objects.filter(issue=issue).exclude(kind=Send.Kind.TEST)
+    if kind == Send.Kind.FULL and sends.filter(kind=Send.Kind.FULL).exists():
+        raise SendRefused(
+            f"Issue #{issue.number} has already been sent. To reach subscribers who did not get it, "
+            "choose “send again to those who did not get it”."
+        )
+    if kind == Send.Kind.RESEND and not sends.filter(kind=Send.Kind.FULL).exists():
+        raise SendRefused(f"Issue #{issue.number} has not been sent yet; start its send first.")
+    if sends.filter(status__in=[Send.Status.SENDING, Send.Status.PAUSED]).exists():
+        raise SendRefused(f"A send of issue #{issue.number} is still running; wait for it or cancel it.")
+
+    subscribers = audience.audience(issue, kind)
+    keys = audience.variant_keys(subscribers) | set(WHOLE_ISSUE)
+    rendered = {key: render_variant(issue, key) for key in sorted(keys)}
+    problems = [problem for key, email in rendered.items() for problem in check_rendered(email, key)]
+    if problems:
+        raise SendRefused("The send was not started. " + " ".join(problems))
+    try:
+        with transaction.atomic():
+            send = Send.objects.create(issue=issue, kind=kind, created_by=actor)
+            send.recipient_count = audience.snapshot(send, subscribers)
+            send.save(update_fields=["recipient_count"])
+            _store_variants(send, rendered)
+            transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
+    except IntegrityError as exc:  # a concurrent start_send won the one full send
+        raise SendRefused(f"Issue #{issue.number} has already been sent.") from exc
+    logger.info("Send %s of issue %s started for %s recipients.", send.pk, issue.number, send.recipient_count)
+    return send
+
+
+def start_test_send(issue: Issue, addresses: list[str], actor: User | None = None) -> Send:
+    """Send the whole issue (HTML with its text part) to editors' addresses, through the same
+    pipeline. The issue need not be published; the checks are reported in the send's note."""
+    from .addresses import InvalidAddress, address_hash, normalise_email
+
+    _check_permission(actor)
+    try:
+        normalised = sorted({normalise_email(address, check_deliverability=False) for address in addresses})
+    except InvalidAddress as exc:
+        raise SendRefused(str(exc)) from exc
+    if not normalised:
+        raise SendRefused("Give at least one address for the test send.")
+    key = WHOLE_ISSUE[0]
+    email = render_variant(issue, key)
+    with transaction.atomic():
+        send = Send.objects.create(
+            issue=issue,
+            kind=Send.Kind.TEST,
+            created_by=actor,
+            recipient_count=len(normalised),
+            note=" ".join(check_rendered(email, key)),
+        )
+        Delivery.objects.bulk_create(
+            Delivery(send=send, address=address, email_hash=address_hash(address)) for address in normalised
+        )
+        _store_variants(send, {key: email})
+        transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
+    return send
+
+
+def _store_variants(send: Send, rendered: dict) -> None:
+    SendVariant.objects.bulk_create(
+        SendVariant(send=send, key=key, subject=email.subject, html=email.html, text=email.text)
+        for key, email in rendered.items()
+    )
+
+
+def _check_permission(actor: User | None) -> None:
+    if actor is not None and not actor.has_perm(SEND_PERMISSION):
+        raise SendRefused("Only a managing editor can send issues.")
+
+
+# Fan-out ------------------------------------------------------------------------------------------
+
+
+def batch_limit() -> int:
+    """Deliveries per claim: SEND_BATCH_SIZE, fewer when the rate limit would not send them
+    within half a lease (so a slow batch never looks dead)."""
+    size = max(int(settings.SEND_BATCH_SIZE), 1)
+    rate = throttle.rate_limit()
+    if rate > 0:
+        size = min(size, max(int(rate * settings.SEND_LEASE_SECONDS / 2), 1))
+    return size
+
+
+def dispatch(send_id: int) -> int:
+    """Enqueue enough batch tasks for the send's queued deliveries; returns how many."""
+    send = Send.objects.get(pk=send_id)
+    if send.status != Send.Status.SENDING:
+        return 0
+    queued = Delivery.objects.filter(send=send, status=Status.QUEUED).count()
+    if not queued:
+        finish_if_done(send)
+        return 0
+    batches = math.ceil(queued / batch_limit())
+    for _ in range(batches):
+        _enqueue_batch(send.pk)
+    return batches
+
+
+def _enqueue_dispatch(send_id: int) -> None:
+    from . import tasks
+
+    tasks.dispatch_send.enqueue(send_id)
+
+
+def _enqueue_batch(send_id: int, at=None) -> None:
+    """Enqueue a batch, to run at `at` (a retry's backoff). A backend that cannot defer (the
+    immediate backend of tests and development) waits here instead."""
+    from . import tasks
+
+    task = tasks.send_batch
+    now = timezone.now()
+    if at is not None and at > now:
+        if task.get_backend().supports_defer:
+            task.using(run_after=at).enqueue(send_id)
+            return
+        time.sleep((at - now).total_seconds())
+    task.enqueue(send_id)
+
+
+# One batch --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    retry_at: Any = None
+
+    def as_dict(self) -> dict:
+        return {"claimed": self.claimed, **self.counts}
+
+
+@dataclass
+class _Prepared:
+    delivery: Delivery
+    address: str
+    key: str
+    values: dict
+    headers: dict
+
+
+def send_batch(send_id: int) -> BatchResult:
+    """Claim, send and record one batch of the send's deliveries (see the module docstring)."""
+    reap_expired_leases()
+    result = BatchResult()
+    send = Send.objects.select_related("issue").get(pk=send_id)
+    if send.status != Send.Status.SENDING:
+        return result
+    token = claims.claim_batch(send, batch_limit(), settings.SEND_LEASE_SECONDS)
+    if not token:
+        finish_if_done(send)
+        return result
+    deliveries = claims.load_claimed(send, token)
+    result.claimed = len(deliveries)
+    outcomes: list[Outcome] = []
+    prepared: list[_Prepared] = []
+    for delivery in deliveries:
+        recipient = _prepare(send, delivery)
+        if isinstance(recipient, str):
+            outcomes.append(Outcome(delivery.pk, Status.SKIPPED, error=recipient))
+        else:
+            prepared.append(recipient)
+    variants = ensure_variants(send, {item.key for item in prepared}) if prepared else {}
+    outcomes += _send_prepared(send, prepared, variants)
+
+    retry_at = None
+    retries = [o for o in outcomes if o.status == Status.QUEUED]
+    if retries:
+        attempts = max(
+            (d.attempts for d in deliveries if d.pk in {o.delivery_id for o in retries}), default=0
+        )
+        retry_at = timezone.now() + timedelta(seconds=_backoff_seconds(attempts + 1))
+    claims.record_outcomes(token, outcomes, retry_at=retry_at)
+    for outcome in outcomes:
+        result.counts[outcome.status] = result.counts.get(outcome.status, 0) + 1
+    result.retry_at = retry_at
+    if retries:
+        _enqueue_batch(send.pk, at=retry_at)
+    finish_if_done(send)
+    return result
+
+
+def _backoff_seconds(attempt: int) -> float:
+    return float(settings.SEND_RETRY_SECONDS) * (2 ** max(min(attempt - 1, 10), 0))
+
+
+def _prepare(send: Send, delivery: Delivery) -> _Prepared | str:
+    """The recipient's address, variant and values, or why they are skipped now."""
+    if send.kind == Send.Kind.TEST:
+        values = {**preview_values(send.issue), "email": delivery.address}
+        return _Prepared(delivery, delivery.address, WHOLE_ISSUE[0], values, {})
+    subscriber = delivery.subscriber
+    if subscriber is None:
+        return "The subscriber was erased after the send started."
+    if subscriber.status != Subscriber.Status.ACTIVE or subscriber.confirmed_at is None:
+        return f"No longer subscribed ({subscriber.get_status_display().lower()}) when their turn came."
+    if delivery.suppressed:
+        return "The address was on the suppression list when its turn came."
+    if subscriber.paused_issues:
+        return "The subscriber paused their subscription after the send started."
+    list_headers = links.list_unsubscribe_headers(subscriber)
+    values = {
+        "name": subscriber.name,
+        "email": subscriber.email,
+        # The footer's link is the header's https target, token for token.
+        "unsubscribe_url": _HTTPS_TARGET.search(list_headers["List-Unsubscribe"]).group(1),
+        "preferences_url": links.preferences_url(subscriber),
+    }
+    key = variant_key(subscriber.format, [section.pk for section in subscriber.sections.all()])
+    return _Prepared(delivery, subscriber.email, key, values, list_headers)
+
+
+def build_message(send: Send, item: _Prepared, variant: SendVariant):
+    """The message for one delivery: the stored variant personalised, with the headers and the
+    Anymail metadata webhooks use to find the delivery again."""
+    delivery = item.delivery
+    message = issue_message(
+        as_rendered(variant),
+        to=item.address,
+        values=item.values,
+        headers={
+            **item.headers,
+            "Message-ID": headers.message_id(send.pk, delivery.pk),
+            "List-Id": headers.list_id(),
+            "X-Newsletter-Delivery": str(delivery.pk),
+        },
+    )
+    message.metadata = {
+        "send_id": str(send.pk),
+        "delivery_id": str(delivery.pk),
+        "issue": str(send.issue.number),
+    }
+    message.tags = [f"issue-{send.issue.number}", f"send-{send.pk}"]
+    return message
+
+
+def _send_prepared(send: Send, prepared: list[_Prepared], variants: dict[str, SendVariant]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    messages = []
+    for item in prepared:
+        try:
+            messages.append((item, build_message(send, item, variants[item.key])))
+        except Exception as exc:  # a template or placeholder problem: this message can never go
+            logger.exception("Could not build the message for delivery %s", item.delivery.pk)
+            outcomes.append(
+                Outcome(item.delivery.pk, Status.FAILED, error=f"Could not build the message: {exc}")
+            )
+    if not messages:
+        return outcomes
+    window = throttle.reserve(len(messages))
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception as exc:
+        verdict = classify(exc, CONNECT)
+        logger.warning("Send %s: %s", send.pk, verdict.reason)
+        return outcomes + [_apply(item, verdict) for item, _ in messages]
+    stopped: Classification | None = None
+    try:
+        for index, (item, message) in enumerate(messages):
+            if stopped is not None:
+                outcomes.append(
+                    Outcome(
+                        item.delivery.pk,
+                        Status.QUEUED,
+                        error=f"Not tried: {stopped.reason}",
+                        variant_key=item.key,
+                    )
+                )
+                continue
+            window.wait_for(index)
+            try:
+                sent = connection.send_messages([message])
+            except Exception as exc:
+                verdict = classify(exc)
+                outcomes.append(_apply(item, verdict))
+                if verdict.stop_batch:
+                    stopped = verdict
+                    logger.warning("Send %s: batch stopped: %s", send.pk, verdict.reason)
+                continue
+            outcomes.append(_accepted(item, message, sent))
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the server may have hung up already; nothing is lost
+            logger.debug("Closing the mail connection failed", exc_info=True)
+    return outcomes
+
+
+def _apply(item: _Prepared, verdict: Classification) -> Outcome:
+    delivery = item.delivery
+    if verdict.action is Action.RETRY:
+        if delivery.attempts + 1 >= settings.SEND_MAX_ATTEMPTS:
+            error = f"Gave up after {delivery.attempts + 1} attempts. {verdict.reason}"
+            return Outcome(delivery.pk, Status.FAILED, error=error, tried=True, variant_key=item.key)
+        return Outcome(delivery.pk, Status.QUEUED, error=verdict.reason, tried=True, variant_key=item.key)
+    status = Status.FAILED if verdict.action is Action.FAILED else Status.UNKNOWN
+    return Outcome(delivery.pk, status, error=verdict.reason, tried=True, variant_key=item.key)
+
+
+def _accepted(item: _Prepared, message, sent: int) -> Outcome:
+    """The outcome of a message the backend returned from: per-recipient status when the ESP
+    gives one (Anymail raises only when every recipient is refused)."""
+    pk = item.delivery.pk
+    own_id = message.extra_headers.get("Message-ID", "")
+    anymail_status = getattr(message, "anymail_status", None)
+    recipients = getattr(anymail_status, "recipients", None) or {}
+    status = recipients.get(item.address) or next(iter(recipients.values()), None) if recipients else None
+    if status is not None:
+        refused = refused_recipient(str(status.status or ""))
+        if refused is not None:
+            return Outcome(pk, Status.FAILED, error=refused.reason, tried=True, variant_key=item.key)
+        esp_id = str(status.message_id or getattr(anymail_status, "message_id", "") or own_id)
+        return Outcome(pk, Status.SENT, message_id=esp_id, tried=True, variant_key=item.key)
+    if not sent:
+        return Outcome(pk, Status.FAILED, error="The email backend did not send the message.", tried=True)
+    return Outcome(pk, Status.SENT, message_id=own_id, tried=True, variant_key=item.key)
+
+
+# Finishing, leases, controls --------------------------------------------------------------------
+
+
+def finish_if_done(send: Send) -> bool:
+    """Mark the send finished when nothing is queued or in flight; the first to do so counts
+    the subscribers' pauses down (full sends only: a resend is the same issue)."""
+    if Delivery.objects.filter(send=send, status__in=[Status.QUEUED, Status.SENDING]).exists():
+        return False
+    now = timezone.now()
+    if not Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
+        status=Send.Status.FINISHED, finished_at=now
+    ):
+        return False
+    if send.kind == Send.Kind.FULL and Send.objects.filter(pk=send.pk, pauses_counted=False).update(
+        pauses_counted=True
+    ):
+        subscriptions.count_down_pauses()
+    logger.info("Send %s finished.", send.pk)
+    return True
+
+
+def reap_expired_leases() -> int:
+    """Deliveries whose worker died with them in flight become "unknown"; sends with nothing
+    left then finish. Run by every batch and by `manage.py send_issue --reap`."""
+    now = timezone.now()
+    expired = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    send_ids = list(expired.values_list("send_id", flat=True).distinct()[:100])
+    if not send_ids:
+        return 0
+    reaped = claims.reap_expired_leases(now)
+    for send in Send.objects.filter(pk__in=send_ids, status=Send.Status.SENDING):
+        finish_if_done(send)
+    return reaped
+
+
+def sweep() -> dict[str, int]:
+    """The periodic step (cron `manage.py send_issue --reap`): reap expired leases and enqueue
+    batches for running sends that have due queued deliveries (a task lost with its worker)."""
+    reaped = reap_expired_leases()
+    now = timezone.now()
+    due = (
+        Delivery.objects.filter(send__status=Send.Status.SENDING, status=Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .values_list("send_id", flat=True)
+        .distinct()
+    )
+    dispatched = 0
+    for send_id in list(due):
+        dispatched += dispatch(send_id)
+    return {"reaped": reaped, "batches": dispatched}
+
+
+def pause(send: Send, actor: User | None = None) -> None:
+    _check_permission(actor)
+    if not Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
+        status=Send.Status.PAUSED, paused_at=timezone.now()
+    ):
+        raise SendRefused("Only a running send can be paused.")
+    send.refresh_from_db()
+
+
+def resume(send: Send, actor: User | None = None) -> None:
+    _check_permission(actor)
+    with transaction.atomic():
+        if not Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=Send.Status.SENDING):
+            raise SendRefused("Only a paused send can be resumed.")
+        transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
+    send.refresh_from_db()
+
+
+def cancel(send: Send, actor: User | None = None, note: str = "") -> int:
+    """Stop the send: queued deliveries are cancelled (a batch in flight finishes its rows).
+    Returns how many deliveries were cancelled."""
+    _check_permission(actor)
+    with transaction.atomic():
+        if not Send.objects.filter(pk=send.pk, status__in=[Send.Status.SENDING, Send.Status.PAUSED]).update(
+            status=Send.Status.CANCELLED, cancelled_at=timezone.now(), note=note
+        ):
+            raise SendRefused("Only a running or paused send can be cancelled.")
+        cancelled = Delivery.objects.filter(send=send, status=Status.QUEUED).update(
+            status=Status.CANCELLED, error="The send was cancelled."
+        )
+    send.refresh_from_db()
+    return cancelled
+
+
+def resend_unknown(send: Send, actor: User | None = None) -> int:
+    """Queue again the deliveries whose outcome is unknown (the same Message-ID goes out, so a mail
+    client that has the first copy may fold the two). Returns how many."""
+    _check_permission(actor)
+    with transaction.atomic():
+        send = Send.objects.select_for_update().get(pk=send.pk)
+        if send.status == Send.Status.CANCELLED:
+            raise SendRefused("This send was cancelled.")
+        count = Delivery.objects.filter(send=send, status=Status.UNKNOWN).update(
+            status=Status.QUEUED,
+            next_attempt_at=None,
+            error="Queued again by a managing editor (outcome was unknown).",
+        )
+        if not count:
+            raise SendRefused("No delivery of this send has an unknown outcome.")
+        if send.status == Send.Status.FINISHED:
+            Send.objects.filter(pk=send.pk).update(status=Send.Status.SENDING, finished_at=None)
+        transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
+    return count
+
+
+def reconcile_unknown(delivery: Delivery, esp_message_id: str = "", when=None) -> bool:
+    """For the tracking webhooks: an event about a delivery shows the ESP did take it."""
+    changes: dict[str, Any] = {
+        "status": Status.SENT,
+        "sent_at": when or timezone.now(),
+        "lease_expires_at": None,
+    }
+    if esp_message_id:
+        changes["esp_message_id"] = esp_message_id[:255]
+    return bool(Delivery.objects.filter(pk=delivery.pk, status=Status.UNKNOWN).update(**changes))
+
+
+# Progress -----------------------------------------------------------------------------------------
+
+RATE_WINDOW = timedelta(minutes=5)
+
+
+def progress(send: Send) -> dict[str, Any]:
+    """Counts by status, the recent rate and an ETA, as the admin's progress bar shows them."""
+    counts = dict(
+        Delivery.objects.filter(send=send)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    now = timezone.now()
+    data: dict[str, Any] = {status.value: counts.get(status.value, 0) for status in Status}
+    total = sum(counts.values())
+    remaining = data[Status.QUEUED] + data[Status.SENDING]
+    recent = Delivery.objects.filter(send=send, status=Status.SENT, sent_at__gte=now - RATE_WINDOW).count()
+    per_second = recent / RATE_WINDOW.total_seconds()
+    eta = None
+    if remaining and send.status == Send.Status.SENDING and per_second > 0:
+        eta = round(remaining / per_second)
+    send.refresh_from_db(fields=["status", "finished_at"])
+    data.update(
+        {
+            "id": send.pk,
+            "status": send.status,
+            "status_label": send.get_status_display(),
+            "total": total,
+            "remaining": remaining,
+            "done": total - remaining,
+            "percent": round(100 * (total - remaining) / total, 1) if total else 100.0,
+            "rate_per_minute": round(per_second * 60, 1),
+            "eta_seconds": eta,
+            "finished_at": send.finished_at.isoformat() if send.finished_at else None,
+        }
+    )
+    return data
