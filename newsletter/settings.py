@@ -206,6 +206,19 @@ ANYMAIL = {
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
 }
+# Tracking webhooks authenticate with HTTP basic auth "user:password". Several pairs,
+# comma-separated, are all accepted, so the secret rotates without downtime: add the new pair,
+# point the ESP's webhook URL at it, then remove the old one.
+if "WEBHOOK_SECRET" in ANYMAIL:
+    ANYMAIL["WEBHOOK_SECRET"] = env_list("ANYMAIL_WEBHOOK_SECRET")
+if not DEBUG and ANYMAIL_ESP and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET (user:password) must be set when ANYMAIL_ESP is: tracking webhooks "
+        "refuse unauthenticated posts."
+    )
+# Open and click tracking are off by default (readers' privacy); the publication turns them on here.
+TRACK_OPENS = env_bool("TRACK_OPENS", False)
+TRACK_CLICKS = env_bool("TRACK_CLICKS", False)
 
 # Production hardening; each can be turned off from the environment behind a TLS-less proxy.
 SECURE_PROXY_SSL_HEADER = (

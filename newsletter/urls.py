@@ -38,6 +38,8 @@ urlpatterns = [
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
     path("", include("subscribers.urls")),
     path("", include("editorial.urls")),
+    # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected.
+    path("webhooks/anymail/", include("anymail.urls")),
     # The editor's live preview and image upload are for staff only.
     path("markdownx/upload/", staff_member_required(ImageUploadView.as_view()), name="markdownx_upload"),
     path(

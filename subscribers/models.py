@@ -56,6 +56,7 @@ class Subscriber(models.Model):
         PREFERENCES = "preferences", "Preferences page"
         MAILTO = "mailto", "Email to the unsubscribe address"
         ADMIN = "admin", "Staff"
+        ESP = "esp", "The email provider (its unsubscribe link or feedback)"
 
     # Lower-cased and IDN-normalised by subscribers/addresses.py before it gets here.
     email = models.CharField(max_length=254)

@@ -287,9 +287,11 @@ def record_complaint(email: str) -> None:
 def _record_failure(email: str, status: str, reason: str) -> None:
     with transaction.atomic():
         suppression.suppress(email, reason)
-        Subscriber.objects.filter(email_hash=address_hash(email)).update(
-            status=status, updated_at=timezone.now()
-        )
+        subscribers = Subscriber.objects.filter(email_hash=address_hash(email))
+        if status == Status.BOUNCED:
+            # A late bounce never relabels a complaint, the stronger signal.
+            subscribers = subscribers.exclude(status=Status.COMPLAINED)
+        subscribers.update(status=status, updated_at=timezone.now())
 
 
 def count_down_pauses() -> int:
