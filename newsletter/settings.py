@@ -186,7 +186,10 @@ STORAGES = {
 # /outbox/ (the task worker sends mail, so an in-memory outbox would stay empty). Set
 # EMAIL_BACKEND to Django's SMTP backend, or ANYMAIL_ESP to an Anymail ESP name, to send for real.
 ANYMAIL_ESP = env("ANYMAIL_ESP")
-if ANYMAIL_ESP:
+if ANYMAIL_ESP == "resend":
+    # Anymail's Resend backend plus batch merge_data and an Idempotency-Key per delivery.
+    EMAIL_BACKEND = "subscribers.esp_backends.ResendBackend"
+elif ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
 else:
     EMAIL_BACKEND = env("EMAIL_BACKEND", "newsletter.outbox.DatabaseOutboxBackend")
@@ -263,6 +266,10 @@ SEND_MAX_ATTEMPTS = int(env("SEND_MAX_ATTEMPTS", "5"))
 SEND_RETRY_SECONDS = float(env("SEND_RETRY_SECONDS", "60"))
 # The List-Id header's identifier (RFC 2919); empty means "<site-name>.<domain of SITE_URL>".
 LIST_ID = env("LIST_ID")
+# ESP batch sends (one API call per variant, the ESP filling each copy): unset = wherever the ESP
+# supports it (SendGrid, Mailgun, SparkPost, Resend); "none" = never; an ESP name = its syntax.
+if "SEND_BATCH_ESP" in os.environ:
+    SEND_BATCH_ESP = os.environ["SEND_BATCH_ESP"]
 
 LOGGING = {
     "version": 1,

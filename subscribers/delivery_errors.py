@@ -7,7 +7,8 @@ Three outcomes, chosen by one question: could the server have accepted the messa
 - FAILED: the server refused this recipient for good (SMTP 5xx, an ESP's rejected/invalid
   status, a 400/422 for this message). Only that delivery fails.
 - UNKNOWN: it may have been accepted (a timeout or a dropped connection after the message was
-  handed over, a 502/504 from a gateway, an unparsable answer). Never resent by itself; the
+  handed over, a 502/504 from a gateway, a 409 for an idempotency key the ESP already holds,
+  an unparsable answer). Never resent by itself; the
   managing editor sees it and may resend those explicitly; an ESP webhook can reconcile it.
 
 `stop_batch` says the connection is unusable or the server wants us to slow down: the rest of the
@@ -131,6 +132,10 @@ def _classify_anymail(exc: BaseException, reason: str) -> Classification:
         return Classification(Action.UNKNOWN, True, f"The ESP's answer was lost ({status}): {reason}")
     if status in (401, 403):
         return Classification(Action.RETRY, True, f"The ESP refused our credentials ({status}): {reason}")
+    if status == 409:  # an idempotency key the ESP already holds (esp_backends.py): it may have sent it
+        return Classification(
+            Action.UNKNOWN, False, f"The ESP already has a request with this idempotency key (409): {reason}"
+        )
     if status is not None and 400 <= status < 500:
         return Classification(Action.FAILED, False, f"The ESP rejected this message ({status}): {reason}")
     return Classification(Action.UNKNOWN, True, f"The ESP's answer could not be read: {reason}")
@@ -184,5 +189,8 @@ def _boto_status(exc: BaseException) -> int | None:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    try:
+        text = str(exc).strip() or type(exc).__name__
+    except Exception:  # an exception whose __str__ fails (an AnymailError without its response)
+        text = " ".join(str(arg) for arg in exc.args) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:1000]

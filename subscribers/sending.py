@@ -8,14 +8,17 @@
 3. `send_batch(send_id)` reaps expired leases, claims a batch atomically (claims.py), re-checks that
    each recipient may still be mailed, personalises the stored variant for each, reserves sending
    slots under the global rate limit (throttle.py), hands the messages to the email backend
-   through one connection, classifies every error (delivery_errors.py) and records all outcomes
-   with one UPDATE. Transient errors go back to the queue with a backoff and a new batch is
-   scheduled; when nothing is queued or in flight, the send finishes (once).
+   through one connection (handover.py: message by message, or one message per variant where
+   the ESP fills per-recipient values and headers itself, batching.py), classifies every error
+   (delivery_errors.py) and records all outcomes with one UPDATE. Transient errors go back to the
+   queue with a backoff and a new batch is scheduled; when nothing is queued or in flight, the
+   send finishes (once).
 
 A worker that dies mid-batch leaves its rows "sending"; their lease runs out and the reaper
 shows them as "unknown": never resent by itself, never lost. The managing editor may resend
 those (`resend_unknown`). Every function that changes a send is here and is what the admin, the
-management command and the tasks call.
+management command and the tasks call; `progress` (progress.py) and `build_message`
+(handover.py) are re-exported from here.
 """
 
 from __future__ import annotations
@@ -29,20 +32,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from newsletter.emails import issue_message
 from newsletter.models import Issue
 from newsletter.rendering import preview_values
 
-from . import audience, claims, headers, links, subscriptions, throttle
+from . import audience, claims, links, subscriptions, throttle
 from .claims import Outcome
-from .delivery_errors import CONNECT, Action, Classification, classify, refused_recipient
+from .handover import Prepared, build_message, hand_over  # noqa: F401 (build_message: public API)
 from .models import Delivery, Send, SendVariant, Subscriber
-from .variants import as_rendered, check_rendered, ensure_variants, render_variant, variant_key
+from .progress import RATE_WINDOW, progress  # noqa: F401 (public API, re-exported)
+from .variants import check_rendered, ensure_variants, render_variant, variant_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -209,15 +211,6 @@ class BatchResult:
         return {"claimed": self.claimed, **self.counts}
 
 
-@dataclass
-class _Prepared:
-    delivery: Delivery
-    address: str
-    key: str
-    values: dict
-    headers: dict
-
-
 def send_batch(send_id: int) -> BatchResult:
     """Claim, send and record one batch of the send's deliveries (see the module docstring)."""
     reap_expired_leases()
@@ -232,7 +225,7 @@ def send_batch(send_id: int) -> BatchResult:
     deliveries = claims.load_claimed(send, token)
     result.claimed = len(deliveries)
     outcomes: list[Outcome] = []
-    prepared: list[_Prepared] = []
+    prepared: list[Prepared] = []
     for delivery in deliveries:
         recipient = _prepare(send, delivery)
         if isinstance(recipient, str):
@@ -240,7 +233,7 @@ def send_batch(send_id: int) -> BatchResult:
         else:
             prepared.append(recipient)
     variants = ensure_variants(send, {item.key for item in prepared}) if prepared else {}
-    outcomes += _send_prepared(send, prepared, variants)
+    outcomes += hand_over(send, prepared, variants)
 
     retry_at = None
     retries = [o for o in outcomes if o.status == Status.QUEUED]
@@ -263,11 +256,11 @@ def _backoff_seconds(attempt: int) -> float:
     return float(settings.SEND_RETRY_SECONDS) * (2 ** max(min(attempt - 1, 10), 0))
 
 
-def _prepare(send: Send, delivery: Delivery) -> _Prepared | str:
+def _prepare(send: Send, delivery: Delivery) -> Prepared | str:
     """The recipient's address, variant and values, or why they are skipped now."""
     if send.kind == Send.Kind.TEST:
         values = {**preview_values(send.issue), "email": delivery.address}
-        return _Prepared(delivery, delivery.address, WHOLE_ISSUE[0], values, {})
+        return Prepared(delivery, delivery.address, WHOLE_ISSUE[0], values, {})
     subscriber = delivery.subscriber
     if subscriber is None:
         return "The subscriber was erased after the send started."
@@ -286,114 +279,7 @@ def _prepare(send: Send, delivery: Delivery) -> _Prepared | str:
         "preferences_url": links.preferences_url(subscriber),
     }
     key = variant_key(subscriber.format, [section.pk for section in subscriber.sections.all()])
-    return _Prepared(delivery, subscriber.email, key, values, list_headers)
-
-
-def build_message(send: Send, item: _Prepared, variant: SendVariant):
-    """The message for one delivery: the stored variant personalised, with the headers and the
-    Anymail metadata webhooks use to find the delivery again."""
-    delivery = item.delivery
-    message = issue_message(
-        as_rendered(variant),
-        to=item.address,
-        values=item.values,
-        headers={
-            **item.headers,
-            "Message-ID": headers.message_id(send.pk, delivery.pk),
-            "List-Id": headers.list_id(),
-            "X-Newsletter-Delivery": str(delivery.pk),
-        },
-    )
-    message.metadata = {
-        "send_id": str(send.pk),
-        "delivery_id": str(delivery.pk),
-        "issue": str(send.issue.number),
-    }
-    message.tags = [f"issue-{send.issue.number}", f"send-{send.pk}"]
-    return message
-
-
-def _send_prepared(send: Send, prepared: list[_Prepared], variants: dict[str, SendVariant]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    messages = []
-    for item in prepared:
-        try:
-            messages.append((item, build_message(send, item, variants[item.key])))
-        except Exception as exc:  # a template or placeholder problem: this message can never go
-            logger.exception("Could not build the message for delivery %s", item.delivery.pk)
-            outcomes.append(
-                Outcome(item.delivery.pk, Status.FAILED, error=f"Could not build the message: {exc}")
-            )
-    if not messages:
-        return outcomes
-    window = throttle.reserve(len(messages))
-    connection = get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except Exception as exc:
-        verdict = classify(exc, CONNECT)
-        logger.warning("Send %s: %s", send.pk, verdict.reason)
-        return outcomes + [_apply(item, verdict) for item, _ in messages]
-    stopped: Classification | None = None
-    try:
-        for index, (item, message) in enumerate(messages):
-            if stopped is not None:
-                outcomes.append(
-                    Outcome(
-                        item.delivery.pk,
-                        Status.QUEUED,
-                        error=f"Not tried: {stopped.reason}",
-                        variant_key=item.key,
-                    )
-                )
-                continue
-            window.wait_for(index)
-            try:
-                sent = connection.send_messages([message])
-            except Exception as exc:
-                verdict = classify(exc)
-                outcomes.append(_apply(item, verdict))
-                if verdict.stop_batch:
-                    stopped = verdict
-                    logger.warning("Send %s: batch stopped: %s", send.pk, verdict.reason)
-                continue
-            outcomes.append(_accepted(item, message, sent))
-    finally:
-        try:
-            connection.close()
-        except Exception:  # the server may have hung up already; nothing is lost
-            logger.debug("Closing the mail connection failed", exc_info=True)
-    return outcomes
-
-
-def _apply(item: _Prepared, verdict: Classification) -> Outcome:
-    delivery = item.delivery
-    if verdict.action is Action.RETRY:
-        if delivery.attempts + 1 >= settings.SEND_MAX_ATTEMPTS:
-            error = f"Gave up after {delivery.attempts + 1} attempts. {verdict.reason}"
-            return Outcome(delivery.pk, Status.FAILED, error=error, tried=True, variant_key=item.key)
-        return Outcome(delivery.pk, Status.QUEUED, error=verdict.reason, tried=True, variant_key=item.key)
-    status = Status.FAILED if verdict.action is Action.FAILED else Status.UNKNOWN
-    return Outcome(delivery.pk, status, error=verdict.reason, tried=True, variant_key=item.key)
-
-
-def _accepted(item: _Prepared, message, sent: int) -> Outcome:
-    """The outcome of a message the backend returned from: per-recipient status when the ESP
-    gives one (Anymail raises only when every recipient is refused)."""
-    pk = item.delivery.pk
-    own_id = message.extra_headers.get("Message-ID", "")
-    anymail_status = getattr(message, "anymail_status", None)
-    recipients = getattr(anymail_status, "recipients", None) or {}
-    status = recipients.get(item.address) or next(iter(recipients.values()), None) if recipients else None
-    if status is not None:
-        refused = refused_recipient(str(status.status or ""))
-        if refused is not None:
-            return Outcome(pk, Status.FAILED, error=refused.reason, tried=True, variant_key=item.key)
-        esp_id = str(status.message_id or getattr(anymail_status, "message_id", "") or own_id)
-        return Outcome(pk, Status.SENT, message_id=esp_id, tried=True, variant_key=item.key)
-    if not sent:
-        return Outcome(pk, Status.FAILED, error="The email backend did not send the message.", tried=True)
-    return Outcome(pk, Status.SENT, message_id=own_id, tried=True, variant_key=item.key)
+    return Prepared(delivery, subscriber.email, key, values, list_headers)
 
 
 # Finishing, leases, controls --------------------------------------------------------------------
@@ -513,43 +399,3 @@ def reconcile_unknown(delivery: Delivery, esp_message_id: str = "", when=None) -
     if esp_message_id:
         changes["esp_message_id"] = esp_message_id[:255]
     return bool(Delivery.objects.filter(pk=delivery.pk, status=Status.UNKNOWN).update(**changes))
-
-
-# Progress -----------------------------------------------------------------------------------------
-
-RATE_WINDOW = timedelta(minutes=5)
-
-
-def progress(send: Send) -> dict[str, Any]:
-    """Counts by status, the recent rate and an ETA, as the admin's progress bar shows them."""
-    counts = dict(
-        Delivery.objects.filter(send=send)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    now = timezone.now()
-    data: dict[str, Any] = {status.value: counts.get(status.value, 0) for status in Status}
-    total = sum(counts.values())
-    remaining = data[Status.QUEUED] + data[Status.SENDING]
-    recent = Delivery.objects.filter(send=send, status=Status.SENT, sent_at__gte=now - RATE_WINDOW).count()
-    per_second = recent / RATE_WINDOW.total_seconds()
-    eta = None
-    if remaining and send.status == Send.Status.SENDING and per_second > 0:
-        eta = round(remaining / per_second)
-    send.refresh_from_db(fields=["status", "finished_at"])
-    data.update(
-        {
-            "id": send.pk,
-            "status": send.status,
-            "status_label": send.get_status_display(),
-            "total": total,
-            "remaining": remaining,
-            "done": total - remaining,
-            "percent": round(100 * (total - remaining) / total, 1) if total else 100.0,
-            "rate_per_minute": round(per_second * 60, 1),
-            "eta_seconds": eta,
-            "finished_at": send.finished_at.isoformat() if send.finished_at else None,
-        }
-    )
-    return data
