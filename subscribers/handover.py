@@ -86,11 +86,13 @@ def _tags(send: Send) -> list[str]:
 
 
 def _anymail_extras(message: EmailMultiAlternatives, send: Send) -> None:
-    """Tags and the publication's tracking choice (Anymail attributes; plain SMTP ignores them)."""
+    """Tags, and tracking when the publication turned it on (Anymail attributes; SMTP ignores
+    them). Off is left unset rather than False: Anymail refuses a tracking option, even False,
+    for ESPs without per-message tracking (Resend), so "off" relies on the ESP account's setting."""
     message.tags = _tags(send)
-    tracking = analytics.tracking_options()
-    message.track_opens = tracking["track_opens"]
-    message.track_clicks = tracking["track_clicks"]
+    for option, enabled in analytics.tracking_options().items():
+        if enabled:
+            setattr(message, option, True)
 
 
 def build_message(send: Send, item: Prepared, variant: SendVariant) -> EmailMultiAlternatives:
