@@ -51,8 +51,7 @@ _PLOT_RIGHT = 24  # room for the last x label, centred on the last point
 
 def tracking_options() -> dict[str, bool]:
     """Anymail's per-message tracking options for issue emails: both off unless the publication
-    turns them on (settings.TRACK_OPENS, TRACK_CLICKS). Explicit False asks the ESP to add no
-    tracking pixel and to leave links unwrapped; the hand-over sets only the enabled ones."""
+    turns them on (settings.TRACK_OPENS, TRACK_CLICKS); the hand-over asks only for enabled ones."""
     return {
         "track_opens": bool(getattr(settings, "TRACK_OPENS", False)),
         "track_clicks": bool(getattr(settings, "TRACK_CLICKS", False)),
