@@ -13,7 +13,8 @@ rendered and checked before the send starts.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection
 from django.db.models import Min, QuerySet
@@ -61,12 +62,11 @@ def snapshot(send: Send, subscribers: QuerySet[Subscriber]) -> int:
 
 
 def variant_keys(subscribers: QuerySet[Subscriber]) -> set[str]:
-    """The distinct variants an audience needs (one row per subscriber and chosen section read)."""
-    formats = dict(subscribers.order_by().values_list("pk", "format").iterator(chunk_size=5000))
-    chosen: dict[int, list[int]] = defaultdict(list)
-    through = Subscriber.sections.through.objects.filter(subscriber__in=subscribers.order_by().values("pk"))
-    for subscriber_id, section_id in through.values_list("subscriber_id", "section_id").iterator(
-        chunk_size=5000
-    ):
-        chosen[subscriber_id].append(section_id)
-    return {variant_key(fmt, chosen.get(pk, [])) for pk, fmt in formats.items()}
+    """The distinct variants an audience needs. Streams one row per subscriber and chosen section,
+    ordered by subscriber, so memory holds the set of keys, never the audience."""
+    rows = subscribers.order_by("pk").values_list("pk", "format", "sections__id").iterator(chunk_size=5000)
+    keys: set[str] = set()
+    for _, group in groupby(rows, key=itemgetter(0)):
+        group = list(group)
+        keys.add(variant_key(group[0][1], [section for _, _, section in group if section is not None]))
+    return keys

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from newsletter.models import Issue
@@ -220,6 +220,12 @@ def send_batch(send_id: int) -> BatchResult:
         return result
     token = claims.claim_batch(send, batch_limit(), settings.SEND_LEASE_SECONDS)
     if not token:
+        # A backend may run a deferred retry a little early (RQ schedules to the whole second):
+        # then nothing is due yet, and the retry must be enqueued again for when it is.
+        waiting = send.deliveries.filter(status=Status.QUEUED, next_attempt_at__gt=timezone.now())
+        next_retry = waiting.aggregate(at=Min("next_attempt_at"))["at"]
+        if next_retry is not None:
+            _enqueue_batch(send.pk, at=next_retry + timedelta(seconds=1))
         finish_if_done(send)
         return result
     deliveries = claims.load_claimed(send, token)

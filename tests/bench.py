@@ -10,6 +10,11 @@ request are counted with an empty cache. A page whose count grows with the conte
 per item (an N+1) and FAILs; the run then exits non-zero. The median response time of each page at
 the large size (Django's test Client, warm cache, no network) is printed as a figure, not judged.
 
+`send`: the send pipeline at 100,000 recipients (snapshot and fan-out, personalisation, hand-off
+to Anymail, CSS inlining, queries per recipient, memory at two sizes), each figure with its goal;
+see tests/bench_send.py. It runs in processes of its own on throwaway databases: a temporary
+SQLite file, or a new database on the PostgreSQL server of BENCH_DATABASE_URL when that is set.
+
 To add a benchmark, write a function that prints its figures and returns True when it passes, and
 add it to BENCHMARKS.
 """
@@ -284,8 +289,15 @@ def bench_public_pages() -> bool:
     return ok
 
 
+def bench_send() -> bool:
+    from tests.bench_send import bench_send as run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], bool]] = {
     "public_pages": bench_public_pages,
+    "send": bench_send,
 }
 
 
