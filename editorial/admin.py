@@ -1,23 +1,28 @@
 """The admin screens editors work in: the drafting admin of newsletter/, plus the workflow.
 
-Issue and PaperSummary are registered again here with the workflow on top of the drafting
-screens (imports flow from editorial/ to newsletter/, never back): who sees and edits what, the
-state and its next steps as buttons, the checks, review comments, the diff since the last review,
-revisions, previews, the email and scheduling. Every button calls a domain function
-(workflow.py, review.py, previews.py, revisions.py); the views are in admin_views.py.
+Issue, PaperSummary and Paper are registered again here with the workflow on top of the drafting
+screens (imports flow from editorial/ to newsletter/, never back): who sees and edits what
+(roles.py), the state and its next steps as buttons, the checks, review comments, the diff since
+the last review, revisions, previews, the email and scheduling. Every button calls a domain
+function (workflow.py, review.py, previews.py, revisions.py); the views are in admin_views.py.
+
+An object that exists but is not the user's to see is refused with a page saying why (never
+"it doesn't exist, perhaps it was deleted"); an editorial view asked about a junk or unknown id
+answers 404. "View on site" opens the draft's page until the issue is public.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import path
-from django.utils.html import format_html
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from newsletter.admin import IssueAdmin, PaperSummaryAdmin, PaperSummaryInline
-from newsletter.models import Issue, PaperSummary
+from newsletter.admin import IssueAdmin, PaperAdmin, PaperSummaryAdmin, PaperSummaryInline
+from newsletter.models import Issue, Paper, PaperSummary
 
 from . import admin_views, revisions, roles, workflow
 from .forms import EditorialIssueForm
@@ -28,9 +33,30 @@ EDITORIAL_MEDIA_CSS = ["css/editorial-admin.css"]
 
 def visible_issues(request: HttpRequest, issues: QuerySet[Issue]) -> QuerySet[Issue]:
     """Editors see every issue; a writer only their own."""
-    if roles.sees_every_issue(request.user):
-        return issues
-    return issues.filter(created_by=request.user)
+    return roles.visible_issues(request.user, issues)
+
+
+def _stored(model, object_id):
+    """The row `object_id` names, whoever may see it; None for a junk or unknown id."""
+    try:
+        return model._default_manager.filter(pk=object_id).first()
+    except (ValueError, ValidationError, TypeError):
+        return None
+
+
+def is_public(issue: Issue) -> bool:
+    return (
+        issue.status == Issue.Status.PUBLISHED
+        and issue.published_at is not None
+        and issue.published_at <= timezone.now()
+    )
+
+
+def draft_page_url(issue: Issue) -> str:
+    """Where "View on site" goes: the public page once it is public, the draft page until then."""
+    if is_public(issue):
+        return issue.get_absolute_url()
+    return reverse("admin:editorial_draft_page", args=[issue.pk])
 
 
 class WorkflowSummaryInline(PaperSummaryInline):
@@ -68,6 +94,19 @@ class WorkflowIssueAdmin(IssueAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Issue]:
         return visible_issues(request, super().get_queryset(request))
 
+    def get_object(self, request, object_id, from_field=None):
+        """The issue, or None when there is none; an issue that exists but is not the user's to
+        see is refused with a page saying so, rather than reported as missing."""
+        issue = super().get_object(request, object_id, from_field)
+        if issue is None and from_field is None:
+            hidden = _stored(Issue, object_id)
+            if hidden is not None:
+                raise PermissionDenied(roles.view_refusal(request.user, hidden))
+        return issue
+
+    def view_on_site(self, issue: Issue) -> str:
+        return draft_page_url(issue)
+
     def has_view_permission(self, request, obj=None):
         allowed = super().has_view_permission(request, obj)
         return allowed and (obj is None or roles.can_view(request.user, obj))
@@ -103,17 +142,28 @@ class WorkflowIssueAdmin(IssueAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         issue = self.get_object(request, object_id)
+        if issue is not None and request.method == "POST" and not roles.can_edit(request.user, issue):
+            raise PermissionDenied(roles.edit_refusal(request.user, issue))
         if issue is not None and self.has_view_or_change_permission(request, issue):
             extra_context = {**(extra_context or {}), **admin_views.panel_context(request, issue)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def issue_for(self, request: HttpRequest, object_id: str) -> Issue:
+        """The issue an editorial view is about: refused without the right to see issues or this
+        one, 404 for a junk or unknown id."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied("Your role does not allow you to see issues.")
+        issue = self.get_object(request, object_id)
+        if issue is None:
+            raise Http404("There is no issue with this id.")
+        if not self.has_view_or_change_permission(request, issue):
+            raise PermissionDenied(roles.view_refusal(request.user, issue))
+        return issue
+
     def get_urls(self):
         def view(function):
             def wrapper(request, object_id, **kwargs):
-                issue = self.get_object(request, object_id)
-                if issue is None or not self.has_view_or_change_permission(request, issue):
-                    raise PermissionDenied("You may not see this issue.")
-                return function(request, self, issue, **kwargs)
+                return function(request, self, self.issue_for(request, object_id), **kwargs)
 
             return self.admin_site.admin_view(wrapper)
 
@@ -148,6 +198,7 @@ class WorkflowIssueAdmin(IssueAdmin):
                 view(admin_views.revoke_preview),
                 name="editorial_preview_revoke",
             ),
+            path("<path:object_id>/draft/", view(admin_views.draft_page), name="editorial_draft_page"),
             path("<path:object_id>/email/", view(admin_views.email_preview), name="editorial_email"),
             path("<path:object_id>/email/html/", view(admin_views.email_html), name="editorial_email_html"),
             path(
@@ -166,6 +217,27 @@ class WorkflowPaperSummaryAdmin(PaperSummaryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaperSummary]:
         issues = visible_issues(request, Issue.objects.all())
         return super().get_queryset(request).filter(issue__in=issues)
+
+    def get_object(self, request, object_id, from_field=None):
+        summary = super().get_object(request, object_id, from_field)
+        if summary is None and from_field is None:
+            hidden = _stored(PaperSummary, object_id)
+            if hidden is not None:
+                raise PermissionDenied(roles.view_refusal(request.user, hidden.issue))
+        return summary
+
+    def view_on_site(self, summary: PaperSummary) -> str:
+        return f"{draft_page_url(summary.issue)}#{summary.anchor}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        summary = self.get_object(request, object_id)
+        if (
+            summary is not None
+            and request.method == "POST"
+            and not roles.can_edit(request.user, summary.issue)
+        ):
+            raise PermissionDenied(roles.edit_refusal(request.user, summary.issue))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "issue":
@@ -213,6 +285,82 @@ class WorkflowPaperSummaryAdmin(PaperSummaryAdmin):
         revisions.save_revision(issue, request.user, f"Deleted the summary “{obj.headline}”.")
 
 
+class WorkflowPaperAdmin(PaperAdmin):
+    """Papers, as the issues that use them allow (editorial/roles.py): a writer sees the papers of
+    their own issues, of the public site and unused ones, and changes only those no other issue
+    depends on; the public site's papers are corrected by a managing editor."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Paper]:
+        papers = admin.ModelAdmin.get_queryset(self, request)  # the count below replaces the drafting one
+        user = request.user
+        shown = (
+            None
+            if roles.sees_every_issue(user)
+            else roles.visible_summaries(user, PaperSummary.objects.all())
+        )
+        count = Count("summaries", filter=Q(summaries__in=shown)) if shown is not None else Count("summaries")
+        return roles.visible_papers(user, papers).annotate(summary_count=count)
+
+    def get_object(self, request, object_id, from_field=None):
+        paper = super().get_object(request, object_id, from_field)
+        if paper is None and from_field is None and _stored(Paper, object_id) is not None:
+            raise PermissionDenied(
+                "This paper is used only in other writers' drafts: a writer sees the papers of "
+                "their own issues and of the public site."
+            )
+        if paper is not None:
+            # What "summarised in" lists: only the summaries this user may know of.
+            paper.shown_summaries = list(
+                roles.visible_summaries(request.user, paper.summaries.select_related("issue")).order_by(
+                    "-issue__number", "position"
+                )
+            )
+            paper.shown_to = request.user
+        return paper
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_change_paper(request.user, obj))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        paper = self.get_object(request, object_id)
+        if paper is not None and not roles.can_change_paper(request.user, paper):
+            refusal = roles.paper_refusal(request.user, paper)
+            if request.method == "POST":
+                raise PermissionDenied(refusal)
+            self.message_user(request, refusal, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="summarised in")
+    def summarised_in(self, paper: Paper) -> str:
+        summaries = getattr(paper, "shown_summaries", None)
+        if summaries is None:
+            return super().summarised_in(paper)
+        if not summaries:
+            return "Not summarised in any issue you may see." if paper.pk else "Not summarised yet."
+        user = paper.shown_to
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> in <a href="{}">{}</a></li>',
+            (
+                (
+                    reverse("admin:newsletter_papersummary_change", args=[summary.pk])
+                    if roles.can_view(user, summary.issue)
+                    else summary.get_absolute_url(),
+                    summary.headline,
+                    reverse("admin:newsletter_issue_change", args=[summary.issue_id])
+                    if roles.can_view(user, summary.issue)
+                    else summary.issue.get_absolute_url(),
+                    summary.issue,
+                )
+                for summary in summaries
+            ),
+        )
+        return format_html('<ul class="summarised-in">{}</ul>', items)
+
+
+admin.site.unregister(Paper)
+admin.site.register(Paper, WorkflowPaperAdmin)
 admin.site.unregister(Issue)
 admin.site.register(Issue, WorkflowIssueAdmin)
 admin.site.unregister(PaperSummary)

@@ -8,6 +8,7 @@ wires them, after checking that the user may see the issue.
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
@@ -21,6 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from reversion.models import Version
 
+from newsletter import views as public_views
 from newsletter.models import Issue
 from newsletter.rendering import preview_values, render_issue_email
 
@@ -244,6 +246,18 @@ def revoke_preview(request: HttpRequest, model_admin: ModelAdmin, issue: Issue, 
     else:
         messages.success(request, "The preview link is revoked: it no longer works.")
     return _back(issue, "editorial-previews")
+
+
+@never_cache
+def draft_page(request: HttpRequest, model_admin: ModelAdmin, issue: Issue) -> HttpResponse:
+    """What "View on site" opens for an issue not public yet: the page it will have, for whoever
+    may see the issue in the admin (a share-preview link is the way to show it to anyone else)."""
+    context = public_views.issue_page_context(request, issue)
+    context["meta"] = replace(context["meta"], noindex=True)
+    context["preview_in_admin"] = True
+    response = TemplateResponse(request, "editorial/preview_issue.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @never_cache

@@ -7,6 +7,8 @@ returning the problems it found, in sentences an editor can act on.
 Decisions:
 - "No section is empty": the issue has at least one summary, and no feature summary has an
   empty body (a feature without text is a section block with nothing to read).
+- Alt text: every figure has its alt text, and so does every image in the intro and in the
+  summaries' text; the placeholder the editor inserts with a dropped image counts as none.
 - Links: every link in the intro and summaries, and every paper link, is an absolute https URL
   with a host. In-page anchors ("#notes") and mailto: links are allowed as they are.
 - The issue number: not taken by another issue, and exactly one more than the highest number
@@ -21,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from django.db.models import Max, Q
 
 from newsletter.models import Issue, PaperSummary
+from newsletter.uploads import ALT_PLACEHOLDER
 
 SUBJECT_MAX = 78
 PREHEADER_MAX = 140
@@ -71,12 +75,48 @@ def papers_linked(issue: Issue, summaries: list[PaperSummary], as_of) -> list[st
     ]
 
 
+class _Images(HTMLParser):
+    """The (src, alt) of every <img> in a piece of HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            values = dict(attrs)
+            self.found.append((values.get("src") or "", values.get("alt") or ""))
+
+
+def _images(html: str) -> list[tuple[str, str]]:
+    parser = _Images()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def _is_placeholder(alt: str) -> bool:
+    return " ".join(alt.split()).casefold() == ALT_PLACEHOLDER.casefold()
+
+
 def figures_described(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
-    return [
+    problems = [
         f"The figure of {_label(summary)} has no alt text."
         for summary in summaries
         if summary.figure and not summary.figure_alt.strip()
     ]
+    places = [("the intro", issue.intro_html)] + [
+        (f"the text of {_label(summary)}", summary.body_html) for summary in summaries
+    ]
+    for place, html in places:
+        for src, alt in _images(html):
+            if not alt.strip():
+                problems.append(f"An image in {place} has no alt text ({src}).")
+            elif _is_placeholder(alt):
+                problems.append(
+                    f"An image in {place} still has the placeholder alt text ({src}): describe what it shows."
+                )
+    return problems
 
 
 def no_empty_section(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
@@ -167,7 +207,7 @@ def number_is_next(issue: Issue, summaries: list[PaperSummary], as_of) -> list[s
 Check = Callable[[Issue, list[PaperSummary], "datetime | None"], list[str]]
 CHECKS: list[tuple[str, str, Check]] = [
     ("papers", "Every feature and brief links its paper", papers_linked),
-    ("alt_text", "Every figure has alt text", figures_described),
+    ("alt_text", "Every figure and image has alt text", figures_described),
     ("sections", "No section is empty", no_empty_section),
     (
         "lengths",

@@ -4,23 +4,27 @@ the issue's page. Lists stay at a constant number of queries however many rows t
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from markdownx.models import MarkdownxField
-from markdownx.widgets import AdminMarkdownxWidget
+from taggit.admin import TagAdmin
+from taggit.models import Tag
 
-from .forms import IssueAdminForm, PaperForm, PaperSummaryForm
+from .forms import AuthorForm, IssueAdminForm, MarkdownEditor, PaperForm, PaperSummaryForm, figure_not_kept
 from .models import Author, Issue, Paper, PaperSummary, Section
 
-admin.site.site_header = settings.SITE_NAME
-admin.site.site_title = settings.SITE_NAME
+# Read when a page is drawn, not when this module is imported: the setting may change after.
+admin.site.site_header = admin.site.site_title = lazy(lambda: settings.SITE_NAME, str)()
 
 # Markdown fields get the editor with live preview and image upload, in inlines as well.
-MARKDOWN_EDITOR = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+MARKDOWN_EDITOR = {MarkdownxField: {"widget": MarkdownEditor}}
 # A link typed without its scheme is an https one (Django 6's default, without the warning).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 DRAFTING_MEDIA = {"css": {"all": ["css/admin-drafting.css"]}, "js": ["js/admin-drafting.js"]}
@@ -79,6 +83,8 @@ class SummarySectionFilter(admin.SimpleListFilter):
 class FigurePreviewMixin:
     @admin.display(description="web rendition")
     def figure_preview(self, summary: PaperSummary) -> str:
+        if not_kept := figure_not_kept(summary.figure):
+            return format_html('<strong class="figure-not-kept">{}</strong>', not_kept)
         if not summary.figure_web:
             return "The rendition is made when the summary is saved." if summary.figure else "No figure yet."
         return format_html(
@@ -274,12 +280,33 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = AuthorForm
     list_display = ["name", "slug", "user", "website"]
     list_select_related = ["user"]
     search_fields = ["name", "bio"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["user"]
     formfield_overrides = HTTPS_URLS
+
+
+class MergeCheckedTagAdmin(TagAdmin):
+    """django-taggit's tag admin, whose "merge tags" page checks no permission and fails on ids it
+    does not know: merging re-tags content, so it needs the right to change tags."""
+
+    def merge_tags_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied("Your role does not allow you to merge tags.")
+        chosen = [pk for pk in request.session.get("selected_tag_ids", "").split(",") if pk.isdigit()]
+        known = [str(pk) for pk in Tag.objects.filter(pk__in=chosen).values_list("pk", flat=True)]
+        if not known:
+            self.message_user(request, "Select the tags to merge in the list first.", messages.WARNING)
+            return redirect("admin:taggit_tag_changelist")
+        request.session["selected_tag_ids"] = ",".join(known)
+        return super().merge_tags_view(request)
+
+
+admin.site.unregister(Tag)
+admin.site.register(Tag, MergeCheckedTagAdmin)
 
 
 # The local outbox has its own module; importing it registers it with the admin.

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, ExtractYear, StrIndex, Substr
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from taggit.models import Tag
 
+from .bibtex import NEW_STYLE_ARXIV, OLD_STYLE_ARXIV
 from .models import Author, Issue, Paper, PaperSummary, Section
 
 
@@ -141,11 +143,28 @@ def _covering_summaries() -> QuerySet[PaperSummary]:
     return PaperSummary.objects.filter(issue__in=Issue.objects.published(), paper__isnull=False)
 
 
+def _arxiv_year() -> Case:
+    """The year a paper's arXiv id encodes (NULL for other ids): bibtex.arxiv_year, in SQL."""
+    two_digits = Case(
+        When(arxiv_id__regex=NEW_STYLE_ARXIV, then=Substr("arxiv_id", 1, 2)),
+        When(
+            arxiv_id__regex=OLD_STYLE_ARXIV, then=Substr("arxiv_id", StrIndex("arxiv_id", Value("/")) + 1, 2)
+        ),
+        default=None,
+    )
+    year = Cast(two_digits, IntegerField())
+    return Case(
+        When(GreaterThanOrEqual(year, 91), then=year + 1900), default=year + 2000, output_field=IntegerField()
+    )
+
+
 def archive_papers() -> QuerySet[Paper]:
     """Every paper summarised in a published issue, most recently covered first.
 
-    `listed_year` is the paper's own year, or the year an issue first covered it when the paper
-    has none: the year filter then finds every paper, even those entered without a year.
+    `listed_year` is the year the paper is listed, filtered, shown and cited under, by the rule of
+    bibtex.paper_year: its own year, else the year its arXiv id encodes, else `first_covered_year`
+    (the year an issue first covered it). The year filter then finds every paper, even those
+    entered without a year, under the year its page and its BibTeX show.
     """
     covering = _covering_summaries().filter(paper=OuterRef("pk"))
     latest = covering.order_by("-issue__published_at", "-issue__number").values("issue__published_at")[:1]
@@ -158,7 +177,8 @@ def archive_papers() -> QuerySet[Paper]:
         Paper.objects.filter(pk__in=_covering_summaries().values("paper_id"))
         .annotate(
             last_covered=Subquery(latest),
-            listed_year=Coalesce("year", Subquery(first_year, output_field=IntegerField())),
+            first_covered_year=Subquery(first_year, output_field=IntegerField()),
+            listed_year=Coalesce("year", _arxiv_year(), "first_covered_year"),
         )
         .order_by("-last_covered", "title", "pk")
     )

@@ -30,8 +30,11 @@ _LATEX_SPECIALS = {
 }
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 _KEY_STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "toward", "towards", "is"}
-_NEW_STYLE_ARXIV = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
-_OLD_STYLE_ARXIV = re.compile(r"^[a-z\-]+(?:\.[A-Z]{2})?/(\d{2})\d{5}$", re.IGNORECASE)
+# arXiv ids that encode their year: 2111.15121 (new style) and hep-th/9901001 (old style). Plain
+# regexes that Python, SQLite (through Django's REGEXP) and PostgreSQL read alike: archive.py
+# applies them in SQL so that the year filter agrees with paper_year.
+NEW_STYLE_ARXIV = r"^[0-9]{4}\.[0-9]{4,5}$"
+OLD_STYLE_ARXIV = r"^[A-Za-z-]+(\.[A-Za-z]{2})?/[0-9]{7}$"
 _ET_AL = re.compile(r",?\s*\bet\.?\s+al\.?\s*$", re.IGNORECASE)
 _ARXIV_VENUES = {"arxiv", "arxiv preprint", "corr"}
 # Venues cited as @inproceedings{booktitle}: the words proceedings use, and the big ML conferences.
@@ -90,16 +93,26 @@ def _surname(name: str) -> str:
     return parts[-1] if parts else ""
 
 
-def paper_year(paper: Paper) -> int | None:
-    """The paper's year, or the year its arXiv id encodes (2111.15121 was submitted in 2021)."""
-    if paper.year:
-        return paper.year
-    arxiv_id = paper.arxiv_id or ""
-    match = _NEW_STYLE_ARXIV.match(arxiv_id) or _OLD_STYLE_ARXIV.match(arxiv_id)
-    if not match:
+def arxiv_year(arxiv_id: str) -> int | None:
+    """The year an arXiv id encodes: 2111.15121 and hep-th/9901001 were submitted in 2021 and 1999."""
+    arxiv_id = arxiv_id or ""
+    if re.match(NEW_STYLE_ARXIV, arxiv_id):
+        two_digits = int(arxiv_id[:2])
+    elif re.match(OLD_STYLE_ARXIV, arxiv_id):
+        two_digits = int(arxiv_id.split("/", 1)[1][:2])
+    else:
         return None
-    two_digits = int(match.group(1))
     return (1900 if two_digits >= 91 else 2000) + two_digits
+
+
+def paper_year(paper: Paper) -> int | None:
+    """The year the archive lists, filters, shows and cites a paper under.
+
+    Its own year; else the year its arXiv id encodes; else the year an issue first covered it
+    (`first_covered_year`, annotated by archive.archive_papers(), whose `listed_year` is this
+    same rule in SQL). None when none is known.
+    """
+    return paper.year or arxiv_year(paper.arxiv_id) or getattr(paper, "first_covered_year", None)
 
 
 def citation_key(paper: Paper) -> str:

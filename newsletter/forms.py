@@ -5,9 +5,37 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.db.models import Max
+from markdownx.widgets import AdminMarkdownxWidget
 
-from . import papers
-from .models import Issue, Paper, PaperSummary
+from . import papers, uploads
+from .models import Author, Issue, Paper, PaperSummary
+
+# Shown under every image field: the browser forgets a chosen file when a page with errors comes back.
+CHOOSE_AGAIN_HELP = (
+    "JPEG, PNG, GIF or WebP. If the page comes back with errors, choose the file again: "
+    "a browser cannot keep a chosen file across pages."
+)
+
+
+class MarkdownEditor(AdminMarkdownxWidget):
+    """The admin's Markdown editor with live preview; static/js/editor-upload.js shows why an
+    image dropped into it was refused and selects an inserted image's placeholder alt text."""
+
+    class Media:
+        js = ["js/editor-upload.js"]
+
+
+def figure_not_kept(file) -> str:
+    """What to tell the writer when the page comes back with errors and `file` (a figure chosen
+    on it) was not saved: "" when there is nothing to say."""
+    if not file or getattr(file, "_committed", True):
+        return ""
+    original = getattr(file.file, "original_name", "")
+    chosen = f"“{original}”" if original else "The figure you chose"
+    return (
+        f"{chosen} is not saved yet: the page has errors, and a browser cannot keep a chosen file "
+        "across pages. Choose it again before you save."
+    )
 
 
 class IssueAdminForm(forms.ModelForm):
@@ -93,6 +121,9 @@ class PaperSummaryForm(forms.ModelForm):
             "writer",
             "tags",
         ]
+        # Figures are decoded and re-encoded (no metadata, a generated name) by uploads.py.
+        field_classes = {"figure": uploads.ImageUploadField}
+        help_texts = {"figure": CHOOSE_AGAIN_HELP}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -187,3 +218,20 @@ class PaperForm(forms.ModelForm):
         if reference.doi and (other := others.filter(doi__iexact=reference.doi).first()):
             self.add_error("doi", f"“{other.title}” already has this DOI.")
         return cleaned_data
+
+
+class AuthorForm(forms.ModelForm):
+    """An author; the avatar is decoded and re-encoded by uploads.py like every upload."""
+
+    website = forms.URLField(
+        required=False,
+        max_length=Author._meta.get_field("website").max_length,
+        assume_scheme="https",
+        widget=AdminURLFieldWidget,
+    )
+
+    class Meta:
+        model = Author
+        fields = ["name", "slug", "bio", "avatar", "website", "links", "user"]
+        field_classes = {"avatar": uploads.ImageUploadField}
+        help_texts = {"avatar": CHOOSE_AGAIN_HELP}

@@ -34,6 +34,8 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
 SNIPPET_WORDS = 35
 MAX_PAGE_SIZE = 100
+# Past every row there will ever be, and within the 64-bit integers databases accept for OFFSET.
+MAX_OFFSET = 2**62
 
 # Matches are marked with these private-use characters (removed from the text beforehand); the
 # text is escaped and only then do they become <mark> tags, so the only markup in a snippet is ours.
@@ -60,7 +62,7 @@ def search(query: str, limit: int = 20, offset: int = 0) -> tuple[list[SearchHit
     if backend.is_empty():
         return [], 0
     matches = backend.issues().union(backend.summaries(), all=True)
-    offset, limit = max(0, offset), max(0, min(limit, MAX_PAGE_SIZE))
+    offset, limit = min(max(0, offset), MAX_OFFSET), max(0, min(limit, MAX_PAGE_SIZE))
     page, total = _ranked_page(matches, limit, offset)
     return backend.hits(page), total
 

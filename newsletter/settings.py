@@ -7,9 +7,11 @@ default that makes local use work. With DEBUG off, unsafe values refuse to start
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +73,10 @@ INSTALLED_APPS = [
     "taggit",
     "anymail",
     "reversion",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "newsletter",
     "editorial",
     "subscribers",
@@ -78,7 +84,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Pages are compressed here (whitenoise already serves static files pre-compressed). CSRF
     # tokens are masked per response, which defeats BREACH-style guessing.
     "django.middleware.gzip.GZipMiddleware",
@@ -86,8 +94,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "newsletter.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsletter.urls"
@@ -144,6 +156,11 @@ if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
 
+# django-axes checks every login against its record of failures before the password is tried.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -242,17 +259,105 @@ X_FRAME_OPTIONS = "DENY"
 
 # Markdown everywhere (admin live preview included) goes through our one sanitising renderer.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "newsletter.rendering.markdown_to_html"
+# The editor's image drops are stored there by newsletter/upload_views.py (not markdownx's view).
 MARKDOWNX_MEDIA_PATH = "uploads/"
-MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+# Every image upload (figures, avatars, the editor's drops) is decoded and re-encoded by
+# newsletter/uploads.py; larger files, or images with more pixels, are refused before decoding.
+UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+UPLOAD_MAX_PIXELS = int(env("UPLOAD_MAX_PIXELS", "40000000"))
 
 TAGGIT_CASE_INSENSITIVE = True
+
+# Login protection (django-axes). Failures are kept in the database (AccessAttempt rows), so every
+# worker and machine shares them. LOGIN_FAILURE_LIMIT wrong passwords (or two-factor codes) for one
+# username from one IP lock that pair out for LOGIN_COOLOFF_MINUTES; every attempt while locked
+# starts the wait again. Locking the pair, not the account, means nobody can lock a colleague out
+# from elsewhere. The client IP is read as the sign-up rate limits read it (TRUSTED_PROXY_COUNT).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "newsletter.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "newsletter.account_views.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_VERBOSE = False  # no banner on every manage.py command
+# Two-factor sign-in (TOTP, django-otp) is open to every staff user from the admin; this says whose
+# it is required for: "managing_editors" (whoever may publish or send, superusers included), "staff"
+# or "none". Such a user without a confirmed device is sent to enrol before any admin page.
+OTP_REQUIRED_FOR = env("OTP_REQUIRED_FOR", "none" if DEBUG else "managing_editors")
+if OTP_REQUIRED_FOR not in {"none", "managing_editors", "staff"}:
+    raise ImproperlyConfigured('OTP_REQUIRED_FOR must be "none", "managing_editors" or "staff".')
+OTP_TOTP_ISSUER = SITE_NAME
+# The admin's list of devices (where a superuser removes a lost one) never shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles and fonts from this site only,
+# no inline code (templates have none). Views that frame an email set their own, stricter policy.
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only (to try a change
+# out); CSP_REPORT_URI, when set, is where browsers report violations.
+_csp_directives = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    # Summaries may show figures hosted elsewhere (an arXiv or S3 URL); images run no code.
+    "img-src": [SELF, "data:", "https:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "frame-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if env("CSP_REPORT_URI"):
+    _csp_directives["report-uri"] = [env("CSP_REPORT_URI")]
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives}
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+# Permissions-Policy on every response: no page of ours uses these browser features, so none may.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Subscribers. Address syntax is always checked; a DNS deliverability check is optional.
 SUBSCRIBERS_CHECK_DELIVERABILITY = env_bool("SUBSCRIBERS_CHECK_DELIVERABILITY", False)
 # How many reverse proxies append to X-Forwarded-For; the client IP (for rate limits) is read
 # from that position. 0 means REMOTE_ADDR is the client.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Where sign-up rate limits count (subscribers/ratelimit.py): "cache" (Redis, when REDIS_URL is set)
+# or "database"; both are shared by every worker, unlike the per-process local-memory cache.
+RATELIMIT_STORE = env("RATELIMIT_STORE", "cache" if REDIS_URL else "database")
+if RATELIMIT_STORE not in {"cache", "database"}:
+    raise ImproperlyConfigured('RATELIMIT_STORE must be "cache" or "database".')
+if RATELIMIT_STORE == "cache" and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "RATELIMIT_STORE=cache needs REDIS_URL: the local-memory cache is per process, so each worker "
+        "would keep its own count."
+    )
 # The mailto: target of List-Unsubscribe; defaults to DEFAULT_FROM_EMAIL's address.
 UNSUBSCRIBE_EMAIL = env("UNSUBSCRIBE_EMAIL")
 # The send pipeline (subscribers/sending.py). Batches claim SEND_BATCH_SIZE deliveries; the rate

@@ -2,13 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from markdownx.views import ImageUploadView, MarkdownifyView
 
-from . import feeds, media, outbox_views, views
+from . import account_views, feeds, media, outbox_views, upload_views, views
 from .sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -41,16 +39,23 @@ urlpatterns = [
     # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected.
     path("webhooks/anymail/", include("anymail.urls")),
     # The editor's live preview and image upload are for staff only.
-    path("markdownx/upload/", staff_member_required(ImageUploadView.as_view()), name="markdownx_upload"),
+    # Our own upload view: every image is decoded and re-encoded (newsletter/uploads.py).
+    path("markdownx/upload/", upload_views.editor_image_upload, name="markdownx_upload"),
     path(
         "markdownx/markdownify/",
-        staff_member_required(MarkdownifyView.as_view()),
+        upload_views.editor_preview,
         name="markdownx_markdownify",
     ),
+    # The admin's sign-in (password, then a two-factor code where the user has a device) and the
+    # page where staff turn two-factor sign-in on; ahead of the admin's own login URL.
+    path("admin/login/", account_views.admin_login, name="account_login"),
+    path("admin/login/verify/", account_views.login_verify, name="account_login_verify"),
+    path("admin/two-factor/", account_views.two_factor, name="account_two_factor"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
 ]
 
+handler403 = "newsletter.access.permission_denied"
 handler404 = "newsletter.views.page_not_found"
 handler500 = "newsletter.views.server_error"
 

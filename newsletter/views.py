@@ -250,7 +250,8 @@ def paper_bibtex(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = " ".join(request.GET.get("q", "").split())[:200]
     page_text = request.GET.get("page") or "1"
-    if not page_text.isascii() or not page_text.isdigit() or int(page_text) < 1:
+    # Nine digits are more pages than any archive has; more would overflow the database's OFFSET.
+    if not page_text.isascii() or not page_text.isdigit() or len(page_text) > 9 or int(page_text) < 1:
         raise Http404("No such page.")
     page_number = int(page_text)
     hits, total = search_archive(query, PER_PAGE, (page_number - 1) * PER_PAGE) if query else ([], 0)

@@ -252,7 +252,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied("Your role does not allow you to import subscribers.")
         report = None
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -279,7 +279,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """The list as currently filtered and searched, as CSV (reading changes nothing)."""
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied("Your role does not allow you to export subscribers.")
         changelist = self.get_changelist_instance(request)
         return csv_response(changelist.queryset, _export_filename())
 
@@ -354,8 +354,9 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 class StartSendForm(forms.Form):
+    # The choices are set per form: "published" compares with the time the form is made.
     issue = forms.ModelChoiceField(
-        queryset=Issue.objects.published().order_by("-number"), help_text="Only published issues can be sent."
+        queryset=Issue.objects.none(), help_text="Only published issues can be sent."
     )
     kind = forms.ChoiceField(
         label="Audience",
@@ -368,6 +369,10 @@ class StartSendForm(forms.Form):
     )
     confirm = forms.BooleanField(label="Yes, send this issue now", required=True)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issue"].queryset = Issue.objects.published().order_by("-number")
+
 
 # The controls a send's page offers: URL name, domain function, message when done.
 SEND_CONTROLS = {
@@ -376,6 +381,9 @@ SEND_CONTROLS = {
     "cancel": (sending.cancel, "The send was cancelled; queued messages will not go out."),
     "resend-unknown": (sending.resend_unknown, "The messages whose outcome was unknown are queued again."),
 }
+
+
+WATCH_REFUSAL = "Your role does not allow you to see sends: a managing editor starts and watches them."
 
 
 @admin.register(Send)
@@ -430,7 +438,9 @@ class SendAdmin(admin.ModelAdmin):
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
         """Start a send: pick a published issue and the audience; the checks run before anything goes."""
         if not self.has_add_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                "Your role does not allow you to send issues: a managing editor sends them."
+            )
         initial = {"issue": request.GET.get("issue")} if request.GET.get("issue") else None
         form = StartSendForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
@@ -455,7 +465,11 @@ class SendAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/subscribers/send/start.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        send = get_object_or_404(Send.objects.select_related("issue"), pk=object_id)
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied(WATCH_REFUSAL)
+        send = self.get_object(request, object_id)
+        if send is None:  # the admin's own answer: back to the list, saying there is no such send
+            return super().change_view(request, object_id, form_url, extra_context)
         extra_context = {
             **(extra_context or {}),
             "progress": sending.progress(send),
@@ -470,7 +484,7 @@ class SendAdmin(admin.ModelAdmin):
     def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
         """Staff-only JSON the progress bar polls."""
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(WATCH_REFUSAL)
         send = get_object_or_404(Send, pk=pk)
         response = JsonResponse(sending.progress(send))
         response["Cache-Control"] = "no-store"
@@ -480,6 +494,8 @@ class SendAdmin(admin.ModelAdmin):
         """Pause, resume, cancel or resend the unknown: a POST from a button on the send's page."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request) or not self.has_add_permission(request):
+            raise PermissionDenied("Your role does not allow you to control sends: a managing editor does.")
         if action not in SEND_CONTROLS:
             raise Http404("No such action.")
         send = get_object_or_404(Send, pk=pk)

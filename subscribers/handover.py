@@ -1,15 +1,20 @@
 """Handing a claimed batch's messages to the email backend, and reading what it answered.
 
-`hand_over(send, prepared, variants)` opens one connection for the batch and sends either
+`hand_over(send, prepared, variants, claim)` opens one connection for the batch and sends either
 - message by message: each delivery's variant personalised (`build_message`), one message per
   recipient (Django's SMTP backend, Postmark, SES, the stock Resend backend, ...); or
 - in ESP batches, where batching.for_connection says the ESP substitutes per-recipient values
   and headers itself: one message per (variant, chunk of recipients), with `merge_data`,
   `merge_headers` and `merge_metadata` keyed by address (`build_batch_message`).
-Either way it reserves slots under the global rate limit (one per recipient), classifies every
-error (delivery_errors.py) for the deliveries that message carried, and returns one Outcome per
-delivery. Per-recipient answers (`message.anymail_status.recipients`) decide each delivery of an
-ESP batch alone: queued/sent -> sent, rejected/invalid/failed -> failed, unknown -> unknown.
+Either way it reserves slots under the global rate limit (one per recipient) and classifies every
+error (delivery_errors.py) for the deliveries that message carried. Per-recipient answers
+(`message.anymail_status.recipients`) decide each delivery of an ESP batch alone: queued/sent ->
+sent, rejected/invalid/failed -> failed, unknown -> unknown.
+
+Outcomes are not kept for the end of the batch: each message's rows are taken in hand just before
+it goes (`claims.Claim.take`, which also writes the outcomes noted since the previous message), so
+a worker killed mid-batch leaves one message "unknown" (the one in hand: one recipient, or one ESP
+API call's recipients) and the rest of its batch back in the queue, never a whole batch unknown.
 
 Every message carries an idempotency key (esp_backends.set_idempotency_key), used by the ESPs
 that accept one: `send-<send>-delivery-<delivery>`, or for an ESP batch
@@ -20,16 +25,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils import timezone
 
 from newsletter.emails import issue_message
 
 from . import analytics, batching, headers, throttle
-from .claims import Outcome
+from .claims import Claim, Outcome
 from .delivery_errors import CONNECT, Action, Classification, classify, refused_recipient
 from .esp_backends import set_idempotency_key
 from .models import Delivery, Send, SendVariant
@@ -53,11 +60,24 @@ class Prepared:
 
 @dataclass
 class _Unit:
-    """What one call to the backend carries: one message, for one or (ESP batch) many deliveries."""
+    """What one call to the backend carries: one message, for one or (ESP batch) many deliveries.
+    `build` makes the message again for fewer of them (rows the batch no longer holds left out)."""
 
     items: list[Prepared]
     message: EmailMultiAlternatives
     batch: bool
+    build: Callable[[list[Prepared]], EmailMultiAlternatives]
+
+    def key(self, send: Send) -> str:
+        if self.batch:
+            return batch_key(send, [item.delivery.pk for item in self.items])
+        return message_key(send, self.items[0].delivery.pk)
+
+    def only(self, ids: set[int]) -> _Unit | None:
+        items = [item for item in self.items if item.delivery.pk in ids]
+        if len(items) == len(self.items):
+            return self
+        return _Unit(items, self.build(items), self.batch, self.build) if items else None
 
 
 def message_key(send: Send, delivery_id: int) -> str:
@@ -131,76 +151,76 @@ def build_batch_message(
     return message
 
 
-def hand_over(send: Send, prepared: list[Prepared], variants: dict[str, SendVariant]) -> list[Outcome]:
-    """Send the prepared deliveries through one connection; one Outcome per delivery."""
+def hand_over(send: Send, prepared: list[Prepared], variants: dict[str, SendVariant], claim: Claim) -> None:
+    """Send the prepared deliveries through one connection, noting each outcome on `claim` as the
+    backend answers; the claim writes it before the next message goes (see the module docstring)."""
     if not prepared:
-        return []
+        return
     connection = get_connection(fail_silently=False)
     # Test sends go to a few editors, without list headers: always message by message.
     syntax = batching.for_connection(connection) if send.kind != Send.Kind.TEST else None
-    outcomes: list[Outcome] = []
     if syntax is None:
-        units = _single_units(send, prepared, variants, outcomes)
+        units = _single_units(send, prepared, variants, claim)
     else:
-        units = _batch_units(send, prepared, variants, syntax, outcomes)
-    for unit in units:
-        key = (
-            batch_key(send, [item.delivery.pk for item in unit.items])
-            if unit.batch
-            else message_key(send, unit.items[0].delivery.pk)
-        )
-        set_idempotency_key(unit.message, key, connection)
+        units = _batch_units(send, prepared, variants, syntax, claim)
     if not units:
-        return outcomes
+        return
     window = throttle.reserve(sum(len(unit.items) for unit in units))
     try:
         connection.open()
     except Exception as exc:
         verdict = classify(exc, CONNECT)
         logger.warning("Send %s: %s", send.pk, verdict.reason)
-        return outcomes + [_apply(item, verdict) for unit in units for item in unit.items]
+        claim.note(_apply(item, verdict) for unit in units for item in unit.items)
+        return
     stopped: Classification | None = None
     slot = 0
     try:
         for unit in units:
             if stopped is not None:
-                outcomes += [_untried(item, stopped) for item in unit.items]
+                claim.note(_untried(item, stopped) for item in unit.items)
                 continue
+            # Write what the previous message did and take this one in hand, in one statement.
+            unit = unit.only(claim.take([item.delivery.pk for item in unit.items]))
+            if unit is None:  # its lease ran out meanwhile and the rows went back to the queue
+                continue
+            set_idempotency_key(unit.message, unit.key(send), connection)
             window.wait_for(slot)
             slot += len(unit.items)
             try:
                 sent = connection.send_messages([unit.message])
             except Exception as exc:
                 verdict = classify(exc)
-                outcomes += [_apply(item, verdict) for item in unit.items]
+                claim.note(_apply(item, verdict) for item in unit.items)
                 if verdict.stop_batch:
                     stopped = verdict
                     logger.warning("Send %s: batch stopped: %s", send.pk, verdict.reason)
                 continue
             if unit.batch:
-                outcomes += [_accepted_in_batch(send, item, unit.message) for item in unit.items]
+                claim.note(_accepted_in_batch(send, item, unit.message) for item in unit.items)
             else:
-                outcomes.append(_accepted(unit.items[0], unit.message, sent))
+                claim.note(_accepted(unit.items[0], unit.message, sent))
     finally:
         try:
             connection.close()
         except Exception:  # the server may have hung up already; nothing is lost
             logger.debug("Closing the mail connection failed", exc_info=True)
-    return outcomes
 
 
-def _single_units(send, prepared, variants, outcomes) -> list[_Unit]:
+def _single_units(send, prepared, variants, claim: Claim) -> list[_Unit]:
     units = []
     for item in prepared:
         try:
-            units.append(_Unit([item], build_message(send, item, variants[item.key]), batch=False))
+            message = build_message(send, item, variants[item.key])
         except Exception as exc:  # a template or placeholder problem: this message can never go
             logger.exception("Could not build the message for delivery %s", item.delivery.pk)
-            outcomes.append(_unbuildable(item, exc))
+            claim.note(_unbuildable(item, exc))
+            continue
+        units.append(_Unit([item], message, batch=False, build=lambda items, message=message: message))
     return units
 
 
-def _batch_units(send, prepared, variants, syntax, outcomes) -> list[_Unit]:
+def _batch_units(send, prepared, variants, syntax, claim: Claim) -> list[_Unit]:
     by_variant: dict[str, list[Prepared]] = {}
     for item in prepared:
         by_variant.setdefault(item.key, []).append(item)
@@ -210,10 +230,14 @@ def _batch_units(send, prepared, variants, syntax, outcomes) -> list[_Unit]:
             content = batching.batch_content(variants[key], syntax)
         except Exception as exc:
             logger.exception("Could not prepare variant %s of send %s for a batch", key, send.pk)
-            outcomes += [_unbuildable(item, exc) for item in items]
+            claim.note(_unbuildable(item, exc) for item in items)
             continue
+
+        def build(chunk: list[Prepared], content=content) -> EmailMultiAlternatives:
+            return build_batch_message(send, chunk, content, syntax)
+
         for chunk in batching.chunks(items, syntax.max_recipients):
-            units.append(_Unit(chunk, build_batch_message(send, chunk, content, syntax), batch=True))
+            units.append(_Unit(chunk, build(chunk), batch=True, build=build))
     return units
 
 
@@ -221,9 +245,21 @@ def _unbuildable(item: Prepared, exc: Exception) -> Outcome:
     return Outcome(item.delivery.pk, Status.FAILED, error=f"Could not build the message: {exc}")
 
 
+def retry_at(delivery: Delivery):
+    """When a delivery that failed transiently may be tried again: SEND_RETRY_SECONDS after its
+    first attempt, doubling with each attempt."""
+    attempt = delivery.attempts + 1
+    seconds = float(settings.SEND_RETRY_SECONDS) * (2 ** max(min(attempt - 1, 10), 0))
+    return timezone.now() + timedelta(seconds=seconds)
+
+
 def _untried(item: Prepared, stopped: Classification) -> Outcome:
     return Outcome(
-        item.delivery.pk, Status.QUEUED, error=f"Not tried: {stopped.reason}", variant_key=item.key
+        item.delivery.pk,
+        Status.QUEUED,
+        error=f"Not tried: {stopped.reason}",
+        variant_key=item.key,
+        retry_at=retry_at(item.delivery),
     )
 
 
@@ -233,7 +269,14 @@ def _apply(item: Prepared, verdict: Classification) -> Outcome:
         if delivery.attempts + 1 >= settings.SEND_MAX_ATTEMPTS:
             error = f"Gave up after {delivery.attempts + 1} attempts. {verdict.reason}"
             return Outcome(delivery.pk, Status.FAILED, error=error, tried=True, variant_key=item.key)
-        return Outcome(delivery.pk, Status.QUEUED, error=verdict.reason, tried=True, variant_key=item.key)
+        return Outcome(
+            delivery.pk,
+            Status.QUEUED,
+            error=verdict.reason,
+            tried=True,
+            variant_key=item.key,
+            retry_at=retry_at(delivery),
+        )
     status = Status.FAILED if verdict.action is Action.FAILED else Status.UNKNOWN
     return Outcome(delivery.pk, status, error=verdict.reason, tried=True, variant_key=item.key)
 

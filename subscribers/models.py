@@ -431,3 +431,30 @@ class DeliveryEvent(models.Model):
     def __str__(self) -> str:
         when = self.occurred_at or self.received_at
         return f"{self.get_event_type_display()} ({self.esp_name or 'ESP'}, {when})"
+
+
+class RateLimitCounter(models.Model):
+    """The hits of one key in one fixed window of one rate limit (subscribers/ratelimit.py), kept
+    in the database so that every worker and machine counts against the same number.
+
+    A hit is a conditional UPDATE (`hits < max`), so the count never passes the limit however many
+    processes hit at once. Rows whose window has ended are deleted as new windows start."""
+
+    bucket = models.CharField(max_length=40)
+    # A hash of the key (an address, an IP): no personal data is stored in clear.
+    key = models.CharField(max_length=64)
+    # The window's number: epoch seconds // the limit's period.
+    window = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            # One counter per key and window: concurrent first hits race on this, and one wins.
+            models.UniqueConstraint(
+                fields=["bucket", "key", "window"], name="ratelimitcounter_unique_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.key[:8]}: {self.hits} in window {self.window}"

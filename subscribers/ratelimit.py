@@ -1,21 +1,38 @@
-"""Rate limits for the public sign-up form, kept in Django's cache (Redis in production).
+"""Rate limits for the public sign-up form, counted where every worker and machine sees them.
 
-A fixed window per (bucket, key): the first hit in a window creates the counter with cache.add,
-later hits increment it atomically. Keys are hashed, so no address or IP ends up in a cache key.
-It is a few lines rather than django-ratelimit because we need it in one place, called from a
-view with the normalised address as one of its keys.
+A fixed window per (bucket, key). Where the count lives is settings.RATELIMIT_STORE:
+- "cache": Django's cache (Redis when REDIS_URL is set): the first hit in a window creates the
+  counter with cache.add, later hits increment it atomically (Redis INCR);
+- "database": a RateLimitCounter row per key and window, incremented with a conditional UPDATE
+  (`hits < max`), so the sum over every process is enforced on SQLite and PostgreSQL alike.
+The default is "cache" when REDIS_URL is set, else "database": the local-memory cache Django falls
+back to is per process, and with several gunicorn workers each would keep its own count.
+
+Keys are hashed, so no address or IP ends up in a cache key or a row. It is a few lines rather than
+django-ratelimit because we need it in one place, called from a view with the normalised address as
+one of its keys. (The send pipeline's rate limit is a different thing: a clock of sending slots in
+the database, subscribers/throttle.py. The admin login is protected by django-axes.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from newsletter.clientip import client_ip  # noqa: F401 - views and tests read it from here
+
+from .models import RateLimitCounter
+
+CACHE = "cache"
+DATABASE = "database"
+STORES = (CACHE, DATABASE)
 
 
 @dataclass(frozen=True)
@@ -52,8 +69,18 @@ class RateLimited(Exception):
 
 def hit(limit: Limit, key: str) -> None:
     """Count one attempt against `limit` for `key`; RateLimited once the window is full."""
-    window = int(time.time() // limit.period)
+    now = time.time()
+    window = int(now // limit.period)
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    store = getattr(settings, "RATELIMIT_STORE", DATABASE)
+    allowed = (
+        _hit_cache(limit, digest, window) if store == CACHE else _hit_database(limit, digest, window, now)
+    )
+    if not allowed:
+        raise RateLimited(limit)
+
+
+def _hit_cache(limit: Limit, digest: str, window: int) -> bool:
     cache_key = f"ratelimit:{limit.bucket}:{window}:{digest}"
     if cache.add(cache_key, 1, timeout=limit.period + 60):
         count = 1
@@ -63,21 +90,29 @@ def hit(limit: Limit, key: str) -> None:
         except ValueError:  # expired between add() and incr()
             cache.add(cache_key, 1, timeout=limit.period + 60)
             count = 1
-    if count > limit.max_hits:
-        raise RateLimited(limit)
+    return count <= limit.max_hits
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's IP: REMOTE_ADDR, or with settings.TRUSTED_PROXY_COUNT = n > 0, the address the
-    n-th proxy from the right of X-Forwarded-For saw (only trust what your own proxies wrote)."""
-    candidate = request.META.get("REMOTE_ADDR", "")
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
-            candidate = forwarded[-proxies]
+def _hit_database(limit: Limit, digest: str, window: int, now: float) -> bool:
+    if limit.max_hits <= 0:
+        return False
+    counter = RateLimitCounter.objects.filter(bucket=limit.bucket, key=digest, window=window)
+    # One statement that counts the hit only while there is room: concurrent hits serialise on the
+    # row (PostgreSQL re-checks `hits < max` after the lock; SQLite runs one writer at a time).
+    if counter.filter(hits__lt=limit.max_hits).update(hits=F("hits") + 1):
+        return True
+    if counter.exists():
+        return False
+    ends = datetime.fromtimestamp((window + 1) * limit.period, tz=UTC)
     try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
+        with transaction.atomic():
+            RateLimitCounter.objects.create(
+                bucket=limit.bucket, key=digest, window=window, hits=1, expires_at=ends
+            )
+    except IntegrityError:  # another process made this window's counter first: count on it
+        return bool(counter.filter(hits__lt=limit.max_hits).update(hits=F("hits") + 1))
+    # A new window started: forget the ones that have ended (a minute's grace for clock skew).
+    RateLimitCounter.objects.filter(
+        expires_at__lt=datetime.fromtimestamp(now, tz=UTC) - timedelta(minutes=1)
+    ).delete()
+    return True

@@ -10,13 +10,16 @@
    slots under the global rate limit (throttle.py), hands the messages to the email backend
    through one connection (handover.py: message by message, or one message per variant where
    the ESP fills per-recipient values and headers itself, batching.py), classifies every error
-   (delivery_errors.py) and records all outcomes with one UPDATE. Transient errors go back to the
+   (delivery_errors.py) and records each message's outcome as soon as the backend answers, in the
+   statement that takes the next message in hand (claims.Claim). Transient errors go back to the
    queue with a backoff and a new batch is scheduled; when nothing is queued or in flight, the
    send finishes (once).
 
-A worker that dies mid-batch leaves its rows "sending"; their lease runs out and the reaper
-shows them as "unknown": never resent by itself, never lost. The managing editor may resend
-those (`resend_unknown`). Every function that changes a send is here and is what the admin, the
+A worker that dies mid-batch stops renewing its lease (SEND_LEASE_SECONDS, renewed every quarter
+lease while it works). When the lease runs out the reaper releases its rows: the message that was
+in hand becomes "unknown" (never resent by itself, never lost), the rows it had not handed over
+go back to the queue for another batch. The managing editor may resend the unknown ones
+(`resend_unknown`). Every function that changes a send is here and is what the admin, the
 management command and the tasks call; `progress` (progress.py) and `build_message`
 (handover.py) are re-exported from here.
 """
@@ -228,38 +231,30 @@ def send_batch(send_id: int) -> BatchResult:
             _enqueue_batch(send.pk, at=next_retry + timedelta(seconds=1))
         finish_if_done(send)
         return result
+    claim = claims.Claim(send.pk, token, settings.SEND_LEASE_SECONDS)
     deliveries = claims.load_claimed(send, token)
     result.claimed = len(deliveries)
-    outcomes: list[Outcome] = []
     prepared: list[Prepared] = []
     for delivery in deliveries:
         recipient = _prepare(send, delivery)
         if isinstance(recipient, str):
-            outcomes.append(Outcome(delivery.pk, Status.SKIPPED, error=recipient))
+            claim.note(Outcome(delivery.pk, Status.SKIPPED, error=recipient))
         else:
             prepared.append(recipient)
     variants = ensure_variants(send, {item.key for item in prepared}) if prepared else {}
-    outcomes += hand_over(send, prepared, variants)
-
-    retry_at = None
-    retries = [o for o in outcomes if o.status == Status.QUEUED]
-    if retries:
-        attempts = max(
-            (d.attempts for d in deliveries if d.pk in {o.delivery_id for o in retries}), default=0
-        )
-        retry_at = timezone.now() + timedelta(seconds=_backoff_seconds(attempts + 1))
-    claims.record_outcomes(token, outcomes, retry_at=retry_at)
-    for outcome in outcomes:
+    try:
+        hand_over(send, prepared, variants, claim)
+    finally:
+        # Whatever stopped the hand-over (short of the process dying), what it did is written.
+        claim.flush()
+    for outcome in claim.recorded:
         result.counts[outcome.status] = result.counts.get(outcome.status, 0) + 1
-    result.retry_at = retry_at
+    retries = [o.retry_at for o in claim.recorded if o.status == Status.QUEUED and o.retry_at]
     if retries:
-        _enqueue_batch(send.pk, at=retry_at)
+        result.retry_at = max(retries)
+        _enqueue_batch(send.pk, at=result.retry_at)
     finish_if_done(send)
     return result
-
-
-def _backoff_seconds(attempt: int) -> float:
-    return float(settings.SEND_RETRY_SECONDS) * (2 ** max(min(attempt - 1, 10), 0))
 
 
 def _prepare(send: Send, delivery: Delivery) -> Prepared | str:
@@ -310,23 +305,38 @@ def finish_if_done(send: Send) -> bool:
 
 
 def reap_expired_leases() -> int:
-    """Deliveries whose worker died with them in flight become "unknown"; sends with nothing
-    left then finish. Run by every batch and by `manage.py send_issue --reap`."""
+    """Release the deliveries of workers that died (or hung) with them claimed: those in hand
+    become "unknown", those not yet handed over go back to the queue (claims.reap_expired_leases).
+    Sends with nothing left then finish. Run by every batch and by `manage.py send_issue --reap`.
+    Returns how many deliveries were released."""
+    return sum(_reap())
+
+
+def _reap() -> tuple[int, int]:
     now = timezone.now()
     expired = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
     send_ids = list(expired.values_list("send_id", flat=True).distinct()[:100])
     if not send_ids:
-        return 0
-    reaped = claims.reap_expired_leases(now)
+        return 0, 0
+    unknown, requeued = claims.reap_expired_leases(now)
+    if requeued:  # a send cancelled meanwhile does not take them back
+        Delivery.objects.filter(
+            send_id__in=send_ids, send__status=Send.Status.CANCELLED, status=Status.QUEUED
+        ).update(status=Status.CANCELLED, error="The send was cancelled.")
     for send in Send.objects.filter(pk__in=send_ids, status=Send.Status.SENDING):
         finish_if_done(send)
-    return reaped
+    if unknown or requeued:
+        logger.warning(
+            "Released the deliveries of stopped workers: %s unknown, %s back in the queue.", unknown, requeued
+        )
+    return unknown, requeued
 
 
 def sweep() -> dict[str, int]:
-    """The periodic step (cron `manage.py send_issue --reap`): reap expired leases and enqueue
-    batches for running sends that have due queued deliveries (a task lost with its worker)."""
-    reaped = reap_expired_leases()
+    """The periodic step (cron `manage.py send_issue --reap`): release expired leases and enqueue
+    batches for running sends that have due queued deliveries (a task lost with its worker, or
+    deliveries a stopped worker never handed over)."""
+    unknown, requeued = _reap()
     now = timezone.now()
     due = (
         Delivery.objects.filter(send__status=Send.Status.SENDING, status=Status.QUEUED)
@@ -337,7 +347,7 @@ def sweep() -> dict[str, int]:
     dispatched = 0
     for send_id in list(due):
         dispatched += dispatch(send_id)
-    return {"reaped": reaped, "batches": dispatched}
+    return {"reaped": unknown + requeued, "unknown": unknown, "requeued": requeued, "batches": dispatched}
 
 
 def pause(send: Send, actor: User | None = None) -> None:

@@ -70,3 +70,24 @@ def page(browser):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Counts a test module reports on pytest's summary (tests/test_access_matrix.py: the cases it
+# checked), so they show in every `make test` run.
+SUMMARY_COUNTS = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def summary_count(request):
+    """`summary_count(label, n)` adds n to the line "label: total" of pytest's terminal summary."""
+    counts = request.config.stash.setdefault(SUMMARY_COUNTS, {})
+
+    def add(label: str, number: int) -> None:
+        counts[label] = counts.get(label, 0) + number
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    for label, number in terminalreporter.config.stash.get(SUMMARY_COUNTS, {}).items():
+        terminalreporter.write_line(f"{label}: {number}")

@@ -325,7 +325,7 @@ def papers():
         "Pyramid Adversarial Training", authors="Charles Herrmann, Kyle Sargent", year=2021
     )
     jiminy = unique_paper("What Would Jiminy Cricket Do?", authors="Dan Hendrycks", year=2022)
-    no_year = unique_paper("Undated work", authors="Anonymous")
+    no_year = unique_paper("Undated work", authors="Anonymous", url="https://example.org/undated")
     a = make_summary(first, robustness, headline="Pyramid in 1", paper=pyramid)
     b = make_summary(second, robustness, headline="Pyramid again in 2", paper=pyramid)
     make_summary(second, monitoring, headline="Jiminy in 2", paper=jiminy).tags.add("ethics")
@@ -407,6 +407,32 @@ def test_paper_page_and_its_bibtex(client, papers):
     assert "Pyramid in 1" in text(page) and "Pyramid again in 2" in text(page)
     assert "@misc{herrmann2021pyramid," in text(page)
     assert bib.status_code == 200 and text(bib).startswith("@misc{herrmann2021pyramid,")
+
+
+def test_a_paper_without_a_year_has_the_same_year_everywhere(client):
+    """Listed, filtered, shown and cited under one year: its own, else the one its arXiv id encodes,
+    else the year an issue first covered it."""
+    section = make_section()
+    first = make_issue(1, published_at=timezone.now().replace(year=2023, month=6, day=1))
+    second = make_issue(2, published_at=timezone.now().replace(year=2024, month=6, day=1))
+    preprint = unique_paper(
+        "Undated preprint", url="https://arxiv.org/abs/1912.01234", authors="Ada Lovelace"
+    )
+    post = unique_paper("Undated post", url="https://example.org/post", authors="Alan Turing")
+    for issue in (first, second):
+        make_summary(issue, section, paper=preprint)
+        make_summary(issue, section, paper=post, position=1)
+
+    index = text(client.get("/papers/"))
+    bibtex = text(client.get("/papers/bibtex/"))
+
+    for paper, year, other_year in ((preprint, 2019, 2023), (post, 2023, 2024)):
+        assert f"{paper.authors} · {year}</p>" in index
+        assert f'<p class="meta">{year}' in text(client.get(f"/papers/{paper.pk}/"))
+        assert f"year = {{{year}}}" in text(client.get(f"/papers/{paper.pk}/bibtex/"))
+        assert f"year = {{{year}}}" in bibtex.split(f"title = {{{paper.title}}}")[1].split("@")[0]
+        assert f'href="/papers/{paper.pk}/"' in text(client.get(f"/papers/?year={year}"))
+        assert f'href="/papers/{paper.pk}/"' not in text(client.get(f"/papers/?year={other_year}"))
 
 
 def test_paper_never_covered_is_404(client):

@@ -7,6 +7,7 @@ import pytest
 from editorial import checks, workflow
 from editorial.models import ReviewComment
 from newsletter.models import Issue, PaperSummary
+from newsletter.uploads import ALT_PLACEHOLDER
 from tests import test_roles
 from tests.factories import image_upload, make_issue, make_paper, make_section, make_summary
 from tests.test_roles import make_ready_issue
@@ -52,6 +53,41 @@ def test_every_figure_has_alt_text():
 
     assert problems(issue, "alt_text") == ["The figure of “Pyramid training” (Section 1) has no alt text."]
     summary.figure_alt = "A chart"
+    summary.save()
+    assert problems(issue, "alt_text") == []
+
+
+def test_an_image_without_alt_text_in_a_summary_fails_the_alt_text_check():
+    issue = make_ready_issue()
+    summary = issue.summaries.get()
+    summary.body = "Results:\n\n![](https://news.example.org/media/uploads/chart.png)"
+    summary.save()
+
+    assert problems(issue, "alt_text") == [
+        "An image in the text of “Pyramid training” (Section 1) has no alt text "
+        "(https://news.example.org/media/uploads/chart.png)."
+    ]
+
+
+def test_an_image_without_alt_text_in_the_intro_fails_the_alt_text_check():
+    issue = make_ready_issue(intro="Welcome. ![ ](https://news.example.org/media/uploads/team.jpg)")
+
+    assert problems(issue, "alt_text") == [
+        "An image in the intro has no alt text (https://news.example.org/media/uploads/team.jpg)."
+    ]
+
+
+def test_the_editors_placeholder_alt_text_fails_the_alt_text_check():
+    issue = make_ready_issue()
+    summary = issue.summaries.get()
+    summary.body = f"![{ALT_PLACEHOLDER}](https://news.example.org/media/uploads/chart.png)"
+    summary.save()
+
+    assert problems(issue, "alt_text") == [
+        "An image in the text of “Pyramid training” (Section 1) still has the placeholder alt text "
+        "(https://news.example.org/media/uploads/chart.png): describe what it shows."
+    ]
+    summary.body = "![Accuracy against epsilon](https://news.example.org/media/uploads/chart.png)"
     summary.save()
     assert problems(issue, "alt_text") == []
 

@@ -101,3 +101,29 @@ def test_the_summary_list_shows_which_summaries_have_a_figure(admin_client, sect
 
     html = response.content.decode()
     assert html.count('alt="True"') == 1 and html.count('alt="False"') == 1
+
+
+def test_a_figure_chosen_on_a_page_with_errors_is_reported_as_not_saved(admin_client, section):
+    data = issue_data(title="") | summaries_data(
+        {
+            "section": section.pk,
+            "figure": image_upload("results.png", size=(640, 360)),
+            "figure_alt": "A chart",
+        }
+    )
+
+    response = admin_client.post(ISSUE_ADD, data)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and not PaperSummary.objects.exists()
+    assert (
+        "“results.png” is not saved yet: the page has errors, and a browser cannot keep a chosen "
+        "file across pages. Choose it again before you save."
+    ) in html
+    assert "The rendition is made when the summary is saved." not in html
+
+
+def test_the_figure_field_says_to_choose_the_file_again_after_errors(admin_client):
+    html = admin_client.get(ISSUE_ADD).content.decode()
+
+    assert "If the page comes back with errors, choose the file again" in html

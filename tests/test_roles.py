@@ -103,7 +103,9 @@ def test_a_writer_cannot_open_another_writers_issue(client, writer, other_writer
 
     response = client.get(f"/admin/newsletter/issue/{theirs.pk}/change/")
 
-    assert response.status_code == 302  # the admin sends them back: no such issue for them
+    # Refused with a page saying why, not sent back with "it doesn't exist, perhaps it was deleted".
+    assert response.status_code == 403
+    assert "another writer&#x27;s" in response.content.decode()
     assert Issue.objects.get(pk=theirs.pk).title == theirs.title
 
 
@@ -213,7 +215,7 @@ def test_a_writer_cannot_edit_another_writers_summary(client, writer, other_writ
 
     response = client.get(f"/admin/newsletter/papersummary/{summary.pk}/change/")
 
-    assert response.status_code == 302
+    assert response.status_code == 403
     assert not workflow.allowed_actions(theirs, writer)
 
 

@@ -63,3 +63,57 @@ def test_an_unknown_tasks_backend_is_refused():
     result = run_manage("check", TASKS_BACKEND="carrier-pigeon")
     assert result.returncode != 0
     assert "TASKS_BACKEND must be one of" in result.stderr
+
+
+def production(**env: str) -> dict[str, str]:
+    return {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "news.example.org", **env}
+
+
+def print_setting(name: str, **env: str) -> str:
+    result = run_manage("shell", "-c", f"from django.conf import settings; print(settings.{name})", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_two_factor_is_required_for_managing_editors_in_production_and_off_in_development():
+    assert print_setting("OTP_REQUIRED_FOR", **production()) == "managing_editors"
+    assert print_setting("OTP_REQUIRED_FOR", DEBUG="1") == "none"
+    assert print_setting("OTP_REQUIRED_FOR", **production(OTP_REQUIRED_FOR="staff")) == "staff"
+
+
+def test_an_unknown_two_factor_requirement_is_refused():
+    result = run_manage("check", OTP_REQUIRED_FOR="admins")
+    assert result.returncode != 0
+    assert "OTP_REQUIRED_FOR must be" in result.stderr
+
+
+def test_login_lockout_limits_come_from_the_environment():
+    code = "from django.conf import settings; print(settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME)"
+    result = run_manage("shell", "-c", code, LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "8 0:30:00"
+
+
+def test_rate_limits_count_in_the_database_unless_redis_is_set():
+    assert print_setting("RATELIMIT_STORE", REDIS_URL="") == "database"
+    assert print_setting("RATELIMIT_STORE", REDIS_URL="redis://127.0.0.1:6379/0") == "cache"
+
+
+def test_rate_limits_in_a_per_process_cache_are_refused():
+    result = run_manage("check", REDIS_URL="", RATELIMIT_STORE="cache")
+    assert result.returncode != 0
+    assert "RATELIMIT_STORE=cache needs REDIS_URL" in result.stderr
+
+
+def test_check_deploy_is_clean_with_a_report_only_policy_and_required_two_factor():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **production(
+            CSP_REPORT_ONLY="1", CSP_REPORT_URI="https://reports.example.org/csp", OTP_REQUIRED_FOR="staff"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

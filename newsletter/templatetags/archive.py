@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from newsletter.bibtex import paper_year
 from newsletter.models import Paper, PaperSummary
 
 register = template.Library()
@@ -28,5 +29,5 @@ def kind_label(summary: PaperSummary) -> str:
 @register.filter
 def venue_year(paper: Paper) -> str:
     """ "NeurIPS, 2021": the venue and the year the archive lists the paper under, as far as known."""
-    year = getattr(paper, "listed_year", None) or paper.year
+    year = paper_year(paper)
     return ", ".join(str(part) for part in (paper.venue, year) if part)

@@ -1,6 +1,7 @@
 // The send page's progress bar: polls the staff-only JSON endpoint named in data-progress-url and
 // updates the figures until the send is no longer running. No inline script (CSP-ready).
-(function () {
+// Included from the admin <head>, so it waits for the page body.
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   var panel = document.querySelector(".send-progress[data-progress-url]");
   if (!panel) {
@@ -63,4 +64,4 @@
   }
 
   window.setTimeout(poll, INTERVAL);
-})();
+});
