@@ -28,11 +28,10 @@ from urllib.parse import urlsplit
 
 from django.db.models import Max, Q
 
+from newsletter.checks import PREHEADER_MAX, SUBJECT_MAX, subject_and_preheader_fit
 from newsletter.models import Issue, PaperSummary
 from newsletter.uploads import ALT_PLACEHOLDER
 
-SUBJECT_MAX = 78
-PREHEADER_MAX = 140
 _HREF = re.compile(r'\shref="([^"]*)"')
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.IGNORECASE)
 
@@ -127,19 +126,6 @@ def no_empty_section(issue: Issue, summaries: list[PaperSummary], as_of) -> list
         for summary in summaries
         if summary.kind == PaperSummary.Kind.FEATURE and not summary.body.strip()
     ]
-
-
-def subject_and_preheader_fit(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
-    problems = []
-    if len(issue.email_subject) > SUBJECT_MAX:
-        problems.append(
-            f"The email subject has {len(issue.email_subject)} characters; at most {SUBJECT_MAX} fit."
-        )
-    preheader = issue.preheader or issue.description
-    if len(preheader) > PREHEADER_MAX:
-        source = "preheader" if issue.preheader else "preheader (taken from the intro, as none is set)"
-        problems.append(f"The {source} has {len(preheader)} characters; at most {PREHEADER_MAX} fit.")
-    return problems
 
 
 def is_https_url(url: str) -> bool:

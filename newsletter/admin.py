@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -119,7 +120,33 @@ SUMMARY_FIGURE_FIELDSET = (
 )
 
 
-class PaperSummaryInline(FigurePreviewMixin, admin.StackedInline):
+class JunkSafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget re-renders a submitted value by looking it up; a value that is
+    not an id (`paper=x`, an integer past 64 bits) raised there, a 500 on a form that already has
+    its error. Such values are left out of the lookup; the form still reports them."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        return super().optgroups(name, [item for item in value if _is_valid_key(target, item)], attr)
+
+
+def _is_valid_key(field: models.Field, value) -> bool:
+    try:
+        key = field.to_python(value)
+    except ValidationError:
+        return False
+    return not isinstance(key, int) or -(2**63) <= key < 2**63
+
+
+class JunkSafeAutocompleteMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            using = kwargs.get("using")
+            kwargs["widget"] = JunkSafeAutocompleteSelect(db_field, self.admin_site, using=using)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PaperSummaryInline(JunkSafeAutocompleteMixin, FigurePreviewMixin, admin.StackedInline):
     model = PaperSummary
     form = PaperSummaryForm
     template = "admin/newsletter/issue/summaries_inline.html"
@@ -181,7 +208,7 @@ class IssueAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaperSummary)
-class PaperSummaryAdmin(FigurePreviewMixin, admin.ModelAdmin):
+class PaperSummaryAdmin(JunkSafeAutocompleteMixin, FigurePreviewMixin, admin.ModelAdmin):
     form = PaperSummaryForm
     list_display = ["headline", "issue_number", "section", "kind", "paper", "has_figure", "tag_list"]
     list_select_related = ["issue", "section", "paper"]
@@ -279,7 +306,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(JunkSafeAutocompleteMixin, admin.ModelAdmin):
     form = AuthorForm
     list_display = ["name", "slug", "user", "website"]
     list_select_related = ["user"]

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "newsletter.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An empty ?_to_field= is a 500 in Django's admin; refused with a 400 (newsletter/admin_guard.py).
+    "newsletter.admin_guard.AdminEmptyToFieldMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -361,12 +363,13 @@ if RATELIMIT_STORE == "cache" and not REDIS_URL:
 # The mailto: target of List-Unsubscribe; defaults to DEFAULT_FROM_EMAIL's address.
 UNSUBSCRIBE_EMAIL = env("UNSUBSCRIBE_EMAIL")
 # The send pipeline (subscribers/sending.py). Batches claim SEND_BATCH_SIZE deliveries; the rate
-# limit (messages per second, 0 = none) holds across every worker; a claim not recorded within
-# SEND_LEASE_SECONDS is shown as "unknown", never resent by itself; a transient error is retried
-# at most SEND_MAX_ATTEMPTS times, SEND_RETRY_SECONDS apart, doubling each time.
+# limit (messages per second, 0 = none) holds across every worker; a working batch renews its
+# lease every quarter of SEND_LEASE_SECONDS, so once a worker stops for that long its message in
+# hand is shown as "unknown" (never resent by itself) and the rest of its batch is queued again;
+# a transient error is retried at most SEND_MAX_ATTEMPTS times, SEND_RETRY_SECONDS apart, doubling.
 SEND_BATCH_SIZE = int(env("SEND_BATCH_SIZE", "100"))
 SEND_RATE_LIMIT = float(env("SEND_RATE_LIMIT", "0"))
-SEND_LEASE_SECONDS = int(env("SEND_LEASE_SECONDS", "600"))
+SEND_LEASE_SECONDS = int(env("SEND_LEASE_SECONDS", "40"))
 SEND_MAX_ATTEMPTS = int(env("SEND_MAX_ATTEMPTS", "5"))
 SEND_RETRY_SECONDS = float(env("SEND_RETRY_SECONDS", "60"))
 # The List-Id header's identifier (RFC 2919); empty means "<site-name>.<domain of SITE_URL>".

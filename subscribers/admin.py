@@ -8,11 +8,13 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
@@ -280,7 +282,12 @@ class SubscriberAdmin(admin.ModelAdmin):
         """The list as currently filtered and searched, as CSV (reading changes nothing)."""
         if not self.has_view_permission(request):
             raise PermissionDenied("Your role does not allow you to export subscribers.")
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(
+                "The address has filters this list does not know: export from the list."
+            )
         return csv_response(changelist.queryset, _export_filename())
 
     def changelist_view(self, request, extra_context=None):

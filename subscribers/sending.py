@@ -39,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from newsletter.checks import email_problems
 from newsletter.models import Issue
 from newsletter.rendering import preview_values
 
@@ -69,6 +70,15 @@ class SendRefused(Exception):
         super().__init__(message)
 
 
+class IssueChecksFailed(SendRefused):
+    """The issue fails the checks its email must pass (newsletter.checks); `problems` lists them."""
+
+    def __init__(self, issue: Issue, problems: list[str]) -> None:
+        self.problems = problems
+        failed = " ".join(problems)
+        super().__init__(f"Issue #{issue.number} was not sent: it fails the email checks. {failed}")
+
+
 # Starting -----------------------------------------------------------------------------------------
 
 
@@ -90,6 +100,10 @@ def start_send(issue: Issue, actor: User | None = None, *, kind: str = Send.Kind
         raise SendRefused(f"Issue #{issue.number} has not been sent yet; start its send first.")
     if sends.filter(status__in=[Send.Status.SENDING, Send.Status.PAUSED]).exists():
         raise SendRefused(f"A send of issue #{issue.number} is still running; wait for it or cancel it.")
+    # Checked again here: the issue may have been edited since it was published, or published
+    # without the editorial workflow's checks.
+    if problems := email_problems(issue):
+        raise IssueChecksFailed(issue, problems)
 
     subscribers = audience.audience(issue, kind)
     keys = audience.variant_keys(subscribers) | set(WHOLE_ISSUE)
@@ -130,7 +144,7 @@ def start_test_send(issue: Issue, addresses: list[str], actor: User | None = Non
             kind=Send.Kind.TEST,
             created_by=actor,
             recipient_count=len(normalised),
-            note=" ".join(check_rendered(email, key)),
+            note=" ".join(email_problems(issue) + check_rendered(email, key)),
         )
         Delivery.objects.bulk_create(
             Delivery(send=send, address=address, email_hash=address_hash(address)) for address in normalised
@@ -338,9 +352,13 @@ def sweep() -> dict[str, int]:
     deliveries a stopped worker never handed over)."""
     unknown, requeued = _reap()
     now = timezone.now()
+    # A send with a batch at work gets no more: its tasks are draining the queue, and enqueueing
+    # more every few seconds would only fill the task queue with batches that claim nothing.
+    working = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__gte=now).values("send_id")
     due = (
         Delivery.objects.filter(send__status=Send.Status.SENDING, status=Status.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(send_id__in=working)
         .values_list("send_id", flat=True)
         .distinct()
     )

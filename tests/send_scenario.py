@@ -2,10 +2,10 @@
 
 - Run inside a project process (`python -m tests.send_scenario COMMAND`, with DATABASE_URL of a
   throwaway database from tests/processes.py): `seed` (a published issue and subscribers),
-  `dispatch` (enqueue a send's batches once more), `claim-race` (claim rows as fast as possible),
-  `cron` (the documented periodic step, `manage.py send_issue --reap`, in a loop).
+  `dispatch` (enqueue a send's batches once more), `claim-race` (claim rows as fast as possible).
 - Used by the test process: `SendObserver`, which reads sends, deliveries and task results with
-  plain SQL on the models' own table names, and `cron()`, which runs that periodic step.
+  plain SQL on the models' own table names, and `cron()`, which runs the documented periodic step
+  (`manage.py send_issue --reap --every N`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.processes import DEFER_DOMAIN, REJECT_DOMAIN, ThrowawayDatabase, Worker, WorkerPool
+from tests.processes import DEFER_DOMAIN, MANAGE, REJECT_DOMAIN, ThrowawayDatabase, Worker, WorkerPool
 
 # Reading a send's state (from the test process) --------------------------------------------------
 
@@ -77,6 +76,14 @@ class SendObserver:
         columns = "(id, status, attempts, next attempt, lease, error)"
         return f"{self.counts(send_id)}; first pending {columns}: {rows}"
 
+    def in_flight(self, send_id: int) -> set[tuple[int, str]]:
+        """(id, claim token) of the send's deliveries that are "sending" now."""
+        rows = self.db.query(
+            f"SELECT id, claim_token FROM {self.delivery_table} WHERE send_id = ? AND status = 'sending'",
+            [send_id],
+        )
+        return {(row[0], row[1]) for row in rows}
+
     def deliveries(self, send_id: int) -> dict[int, DeliveryRow]:
         rows = self.db.query(
             "SELECT d.id, d.status, s.email, d.esp_message_id, d.attempts, d.error "
@@ -99,9 +106,9 @@ class SendObserver:
 
 
 def cron(env: dict[str, str], directory: Path, interval: float = 1.0) -> WorkerPool:
-    """The documented periodic step, `manage.py send_issue --reap`, every `interval` seconds, in one
-    long-lived process (as cron would run it, without paying Django's start-up each time)."""
-    args = ["-m", "tests.send_scenario", "cron", "--interval", str(interval)]
+    """The documented periodic step every `interval` seconds, in one long-lived process:
+    `manage.py send_issue --reap --every <interval>`."""
+    args = [MANAGE, "send_issue", "--reap", "--every", str(interval)]
     return WorkerPool([Worker("cron", args, env, directory / "cron.log")])
 
 
@@ -222,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
     seeding.add_argument("--issue", type=int, required=True)
     seeding.add_argument("--refused-every", type=int, default=0)
     seeding.add_argument("--greylisted-every", type=int, default=0)
-    periodic = commands.add_parser("cron", help="run `manage.py send_issue --reap` every --interval seconds")
-    periodic.add_argument("--interval", type=float, default=1.0)
     dispatching = commands.add_parser("dispatch", help="enqueue the send's batches again (a duplicated task)")
     dispatching.add_argument("--send", type=int, required=True)
     racing = commands.add_parser("claim-race", help=claim_race.__doc__.splitlines()[0])
@@ -235,18 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    if args.command == "cron":
-        from io import StringIO
-
-        from django.core.management import call_command
-
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        while True:
-            output = StringIO()
-            call_command("send_issue", "--reap", stdout=output)
-            if output.getvalue().strip() not in ("", "Reaped 0 deliveries; enqueued 0 batches."):
-                print(f"{time.time():.3f} {output.getvalue().strip()}", flush=True)
-            time.sleep(args.interval)
     if args.command == "dispatch":
         from subscribers import tasks
 

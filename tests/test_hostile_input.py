@@ -549,21 +549,6 @@ class KnownElsewhere:
 
 KNOWN_ELSEWHERE = [
     KnownElsewhere(
-        "admin (Django's ModelAdmin.get_object looks up a field named '' for an empty ?_to_field=)",
-        r"^\w+ /admin/[^?]+/(change|delete)/\?(.*&)?_to_field=(&|$)",
-        ("FieldDoesNotExist",),
-    ),
-    KnownElsewhere(
-        "admin (subscribers/admin.py, SubscriberAdmin.export_view)",
-        r"^\w+ /admin/subscribers/subscriber/export/\?",
-        ("IncorrectLookupParameters",),
-    ),
-    KnownElsewhere(
-        "admin (newsletter/admin.py, PaperSummaryAdmin.autocomplete_fields)",
-        r"^POST /admin/newsletter/papersummary/",
-        ("ValueError",),
-    ),
-    KnownElsewhere(
         "webhooks (Anymail's Amazon SES views parse the SNS body before checking credentials)",
         r"^POST /webhooks/anymail/amazon_ses/(tracking|inbound)/\?",
         ("AnymailAPIError", "AttributeError"),
@@ -983,20 +968,15 @@ class KnownElsewhereTest(HostileInputTestCase):
         response, *_ = run_probe(probe, self.sessions[role] if role else None)
         self.assertLess(response.status_code, 500, str(probe))
 
-    @pytest.mark.xfail(strict=True, reason="admin owner: an empty ?_to_field= is FieldDoesNotExist")
     def test_change_and_delete_pages_with_an_empty_to_field(self):
         for path in ("/admin/newsletter/issue/1/change/", "/admin/taggit/tag/1/delete/"):
             self.assert_not_a_500(Probe("GET", path, "_to_field="), "writer")
 
-    @pytest.mark.xfail(
-        strict=True, reason="admin owner: SubscriberAdmin.export_view, IncorrectLookupParameters"
-    )
     def test_subscriber_export_with_an_unknown_query_parameter(self):
         self.assert_not_a_500(
             Probe("GET", "/admin/subscribers/subscriber/export/", "page=2"), "managing editor"
         )
 
-    @pytest.mark.xfail(strict=True, reason="admin owner: PaperSummaryAdmin autocomplete re-renders a junk id")
     def test_summary_form_posted_with_a_junk_issue_or_paper(self):
         for name in ("issue", "paper"):
             body = urlencode({name: "x"}).encode()

@@ -68,6 +68,14 @@ def issue():
     return make_sendable_issue(make_sections())
 
 
+@pytest.fixture(autouse=True)
+def no_waiting(settings):
+    """A test that goes wrong fails at once, rather than waiting out a retry's backoff."""
+    settings.SEND_RETRY_SECONDS = 0
+    yield
+    SlowBackend.clock = SlowBackend.during = None
+
+
 def subscribers(count: int, prefix: str = "r") -> None:
     now = timezone.now()
     rows = [
@@ -153,12 +161,10 @@ def test_a_working_batch_keeps_its_lease_renewed(settings, issue):
     settings.SEND_LEASE_SECONDS = 40
     SlowBackend.seconds_per_message = 15  # 90 s for the batch: more than two leases
     send = sending.start_send(issue)
-    leases = []
+    held = Delivery.objects.filter(send=send, status=Delivery.Status.SENDING)
+    leases = []  # after each message: the seconds left on the lease of each row still held
     SlowBackend.during = lambda: leases.append(
-        [
-            (d.lease_expires_at - timezone.now()).total_seconds()
-            for d in Delivery.objects.filter(send=send)[1:]
-        ]
+        [(d.lease_expires_at - timezone.now()).total_seconds() for d in held.all()]
     )
 
     with time_machine.travel(timezone.now(), tick=False) as clock:

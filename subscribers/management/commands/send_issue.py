@@ -3,12 +3,20 @@
 manage.py send_issue 12                   send issue #12 to every mailable subscriber
 manage.py send_issue 12 --again           send it again, only to those who did not get it
 manage.py send_issue 12 --resend-unknown  queue again the deliveries whose outcome is unknown
-manage.py send_issue --reap               the periodic step (cron it every few minutes):
-                                          expired leases become "unknown", lost batches
-                                          are enqueued again
+manage.py send_issue --reap               the periodic step (cron it every minute):
+                                          the rows of stopped workers are released (the
+                                          message in hand becomes "unknown", the rest is
+                                          queued again), lost batches are enqueued again
+manage.py send_issue --reap --every 10    the same step every 10 seconds until stopped (beside
+                                          the workers, under a process supervisor), so a
+                                          stopped worker's rows are released within a minute
 """
 
 from __future__ import annotations
+
+import signal
+import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -31,15 +39,31 @@ class Command(BaseCommand):
         )
         group.add_argument("--status", action="store_true", help="Show the progress of the issue's sends.")
         parser.add_argument("--reap", action="store_true", help="Reap expired leases and re-dispatch sends.")
+        parser.add_argument(
+            "--every",
+            type=float,
+            metavar="SECONDS",
+            help="With --reap: repeat it every SECONDS until stopped (SIGTERM or Ctrl-C).",
+        )
 
     def handle(
-        self, *args, number=None, again=False, resend_unknown=False, status=False, reap=False, **options
+        self,
+        *args,
+        number=None,
+        again=False,
+        resend_unknown=False,
+        status=False,
+        reap=False,
+        every=None,
+        **options,
     ):
+        if every is not None:
+            if not reap or number is not None:
+                raise CommandError("--every repeats --reap; give it with --reap and no issue number.")
+            self._reap_every(every)
+            return
         if reap:
-            outcome = sending.sweep()
-            self.stdout.write(
-                f"Reaped {outcome['reaped']} deliveries; enqueued {outcome['batches']} batches."
-            )
+            self.stdout.write(self._describe(sending.sweep()))
         if number is None:
             if not reap:
                 raise CommandError("Give an issue number, or --reap.")
@@ -59,6 +83,26 @@ class Command(BaseCommand):
                 self.stdout.write(f"Send {send.pk} started: {send.recipient_count} recipients.")
         except sending.SendRefused as exc:
             raise CommandError(exc.message) from exc
+
+    @staticmethod
+    def _describe(outcome: dict) -> str:
+        return (
+            f"Reaped {outcome['reaped']} deliveries ({outcome['unknown']} unknown, "
+            f"{outcome['requeued']} queued again); enqueued {outcome['batches']} batches."
+        )
+
+    def _reap_every(self, seconds: float) -> None:
+        """The periodic step in a loop; prints only the runs that did something."""
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            while True:
+                outcome = sending.sweep()
+                if outcome["reaped"] or outcome["batches"]:
+                    self.stdout.write(f"{time.strftime('%H:%M:%S')} {self._describe(outcome)}")
+                    self.stdout.flush()
+                time.sleep(max(seconds, 0.1))
+        except KeyboardInterrupt:
+            return
 
     def _resend_unknown(self, issue: Issue) -> None:
         total = 0
