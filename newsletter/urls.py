@@ -1,6 +1,5 @@
 """Root URLs: the public archive, feeds, sitemap, the staff outbox, media and the admin."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
@@ -36,8 +35,9 @@ urlpatterns = [
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
     path("", include("subscribers.urls")),
     path("", include("editorial.urls")),
-    # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected.
-    path("webhooks/anymail/", include("anymail.urls")),
+    # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected,
+    # guarded so that no request is a 500 (inbound mail is not handled, so not routed).
+    path("webhooks/anymail/", include("subscribers.webhook_urls")),
     # The editor's live preview and image upload are for staff only.
     # Our own upload view: every image is decoded and re-encoded (newsletter/uploads.py).
     path("markdownx/upload/", upload_views.editor_image_upload, name="markdownx_upload"),
@@ -58,6 +58,3 @@ urlpatterns = [
 handler403 = "newsletter.access.permission_denied"
 handler404 = "newsletter.views.page_not_found"
 handler500 = "newsletter.views.server_error"
-
-if settings.DEBUG:
-    urlpatterns.append(path("404/", TemplateView.as_view(template_name="404.html")))
