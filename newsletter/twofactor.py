@@ -168,7 +168,13 @@ class TwoFactorRequiredMiddleware:
 
 def _staff_paths() -> dict[str, list[str]]:
     return {
-        "guarded": [reverse("admin:index"), reverse("outbox_list")],
+        # Every staff endpoint: the admin, the outbox and the Markdown editor's upload and preview.
+        "guarded": [
+            reverse("admin:index"),
+            reverse("outbox_list"),
+            reverse("markdownx_upload"),
+            reverse("markdownx_markdownify"),
+        ],
         # The ways through: signing in, giving a code, enrolling, and leaving.
         "open": [
             reverse("account_login"),

@@ -79,6 +79,6 @@ def test_admin_pages_and_two_factor_sign_in_break_no_policy(page, live_server, d
         page.click("input[type=submit]")
     assert "You can try again after" in page.content()
 
-    # The lockout answers 429 and the enrolment a 400 for a wrong code: Chromium logs those
-    # statuses; anything else (a blocked script, style or frame) fails the test.
+    # The lockout answers 429, which Chromium logs; anything else (a blocked script, style or
+    # frame) fails the test.
     assert [error for error in page.console_errors if "status of 429" not in error] == []

@@ -43,7 +43,15 @@ def required_for_managing_editors(settings):
 
 @pytest.mark.usefixtures("required_for_managing_editors")
 @pytest.mark.parametrize(
-    "url", ["/admin/", "/admin/newsletter/issue/", "/admin/subscribers/send/", "/outbox/"]
+    "url",
+    [
+        "/admin/",
+        "/admin/newsletter/issue/",
+        "/admin/subscribers/send/",
+        "/outbox/",
+        "/markdownx/upload/",
+        "/markdownx/markdownify/",
+    ],
 )
 def test_a_managing_editor_without_a_device_is_sent_to_enrol(client, managing_editor, url):
     client.force_login(managing_editor)
