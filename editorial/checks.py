@@ -179,6 +179,8 @@ def number_is_next(issue: Issue, summaries: list[PaperSummary], as_of) -> list[s
     if others.filter(number=issue.number).exists():
         return [f"Issue number {issue.number} is taken by another issue."]
     before = Q(status=Issue.Status.PUBLISHED)
+    if issue.is_published:  # an issue already out is judged against those that went out before it
+        before &= Q(published_at__lt=issue.published_at)
     if as_of is not None:
         before |= Q(status=Issue.Status.SCHEDULED, schedule__publish_at__lt=as_of)
     highest = others.filter(before).aggregate(highest=Max("number"))["highest"]

@@ -264,8 +264,10 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # Not to be claimed before this (a transient error's backoff).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # The claim: which batch holds the row and until when. A lease that runs out means the worker
-    # died with the row in flight; the reaper turns it into "unknown", never back into "queued".
+    # The claim (claims.py): which batch holds the row, since when its message is in hand (NULL
+    # while the batch only reserves it), and until when; a working batch renews the lease. A lease
+    # that runs out means the worker died or hung: the reaper turns a row in hand into "unknown"
+    # (never resent by itself) and puts a reserved one back in the queue (it never left).
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)

@@ -1,13 +1,15 @@
 """What the ESP tells us about each message: Anymail's tracking webhooks, recorded per delivery.
 
-Anymail's views at /webhooks/anymail/<esp>/tracking/ authenticate every POST (the WEBHOOK_SECRET
-basic auth, a list so the secret can be rotated; plus the ESP's own signature where Anymail checks
-one: Mailgun's HMAC, SendGrid's and Postal's keys, Resend's Svix secret), normalise the payload
-and send the `tracking` signal. `record_tracking_event`, connected in apps.py, hands each event to
-`record_event`, which:
+Anymail's views at /webhooks/anymail/<esp>/tracking/ (routed by webhook_urls.py, which guards
+them: 404 for an ESP that is not set up, 400 for any body that cannot be read, never a 500)
+authenticate every POST (the WEBHOOK_SECRET basic auth, a list so the secret can be rotated; plus
+the ESP's own signature where Anymail checks one: Mailgun's HMAC, SendGrid's and Postal's keys,
+Resend's Svix secret), normalise the payload and send the `tracking` signal. `check_event` refuses
+events whose fields have the wrong types before any is recorded. `record_tracking_event`,
+connected in apps.py, hands each event to `record_event`, which:
 
 1. refuses the request (HTTP 400, nothing stored) when no WEBHOOK_SECRET is configured: Anymail
-   itself would only warn and accept anyone's posts;
+   itself would only warn and accept anyone's posts (the URLs already answer 404 then);
 2. finds the delivery: the `delivery_id` the send pipeline put in Anymail's metadata (trusted only
    when the recipient matches), else the ESP's message id, else our own Message-ID;
 3. stores a DeliveryEvent keyed by the ESP's event id, or by a stable hash where the ESP gives
@@ -120,6 +122,31 @@ def record_event(event: AnymailTrackingEvent, esp_name: str) -> DeliveryEvent | 
             _update_delivery(delivery, event)
         _update_subscriber(delivery, event, esp_name)
     return stored
+
+
+def check_event(event: AnymailTrackingEvent) -> None:
+    """Raise ValueError when a parsed event is not what an ESP sends: a field of the wrong type (a
+    body shaped like the ESP's, with junk in it), or nothing that says which message it is about.
+    The webhook view then answers 400 and records nothing. A numeric message id (Mailjet's)
+    becomes a string; a description that is not text becomes its JSON."""
+    if isinstance(event.message_id, int) and not isinstance(event.message_id, bool):
+        event.message_id = str(event.message_id)
+    for name in ("event_type", "message_id", "recipient", "click_url", "reject_reason"):
+        value = getattr(event, name, None)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"The event's {name} is a {type(value).__name__}, not text.")
+    for name in ("description", "mta_response"):
+        value = getattr(event, name, None)
+        if value is not None and not isinstance(value, str):
+            setattr(event, name, json.dumps(_plain(value))[:2000])
+    if event.timestamp is not None and not isinstance(event.timestamp, datetime):
+        raise ValueError(f"The event's timestamp is a {type(event.timestamp).__name__}, not a time.")
+    if event.event_id is not None and not isinstance(event.event_id, str | int):
+        raise ValueError(f"The event's id is a {type(event.event_id).__name__}.")
+    # Every ESP's tracking event is about a message to a recipient; one that names neither was
+    # made by Anymail from a body that is not the ESP's (`{}` becomes an "unknown" event).
+    if not (event.recipient or "").strip() and not (event.message_id or "").strip():
+        raise ValueError("The event names neither a recipient nor a message.")
 
 
 def webhook_secrets() -> list[str]:

@@ -18,7 +18,9 @@ Figures, each with its goal (a missed goal prints MISSED and fails `make bench`)
   Goal >= 500/s. The pipeline makes one ESP call per message.
 - CSS inlining calls per send: goal one per HTML variant, none per recipient or per batch.
 - SQL queries per recipient: the queries of a batch of 50 and of a batch of 200; the difference
-  per extra recipient is the figure. Goal 0 (claims and outcomes in bulk).
+  per extra recipient is the figure. Goal 1: each message's outcome is written as the ESP answers
+  it, in the statement that takes the next message in hand (claims.Claim), so a killed worker
+  leaves one message unknown, not its batch; claims, re-checks and renders stay in bulk.
 - peak memory, 10,000 vs 100,000 recipients: Python's allocations (tracemalloc) of `start_send`,
   `dispatch` and the first 20 batches, in a fresh process per size. Goal <= 1.2x (stream the
   audience, never hold it). Memory that SQLite or libpq allocate in C is not counted.
@@ -53,7 +55,7 @@ GOALS = {
     "fanout": 10_000.0,
     "personalize_ratio": 1.0,
     "handoff": 500.0,
-    "queries_per_recipient": 0.0,
+    "queries_per_recipient": 1.0,
     "memory_ratio": 1.2,
 }
 
@@ -135,7 +137,7 @@ def report(vendor: str, figures: dict, memory: dict[int, dict]) -> bool:
         (
             "SQL queries per extra recipient in a batch",
             f"{figures['queries_per_recipient']:.2f}",
-            "0",
+            "<= 1 (the outcome, written as it comes)",
             figures["queries_per_recipient"] <= GOALS["queries_per_recipient"],
         ),
         (

@@ -89,35 +89,23 @@ unsubscribe                                                 200/400 200/400 200/
 # A share-preview link: whoever holds it
 editorial:preview                                           200/405 200/405 200/405 200/405 200/405 200/405
 
-# Anymail's webhooks. 500: Anymail fails to build the view of an ESP that is not configured,
-# and on a body it cannot parse (reported; only the configured ESP's URL is meant to be used)
-anymail:amazon_ses_inbound_webhook                          405/500 405/500 405/500 405/500 405/500 405/500
-anymail:brevo_inbound_webhook                               500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mailersend_inbound_webhook                          500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mailgun_inbound_webhook                             500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mailjet_inbound_webhook                             405/500 405/500 405/500 405/500 405/500 405/500
-anymail:mailtrap_inbound_webhook                            500/500 500/500 500/500 500/500 500/500 500/500
-anymail:postal_inbound_webhook                              500/500 500/500 500/500 500/500 500/500 500/500
-anymail:postmark_inbound_webhook                            405/500 405/500 405/500 405/500 405/500 405/500
-anymail:sendgrid_inbound_webhook                            405/500 405/500 405/500 405/500 405/500 405/500
-anymail:sendinblue_inbound_webhook                          500/500 500/500 500/500 500/500 500/500 500/500
-anymail:sparkpost_inbound_webhook                           405/500 405/500 405/500 405/500 405/500 405/500
-anymail:amazon_ses_tracking_webhook                         405/500 405/500 405/500 405/500 405/500 405/500
-anymail:brevo_tracking_webhook                              405/500 405/500 405/500 405/500 405/500 405/500
-anymail:mailersend_tracking_webhook                         500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mailgun_tracking_webhook                            500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mailjet_tracking_webhook                            405/500 405/500 405/500 405/500 405/500 405/500
-anymail:mailtrap_tracking_webhook                           405/500 405/500 405/500 405/500 405/500 405/500
-anymail:postal_tracking_webhook                             500/500 500/500 500/500 500/500 500/500 500/500
-anymail:postmark_tracking_webhook                           405/500 405/500 405/500 405/500 405/500 405/500
-anymail:resend_inbound_webhook                              500/500 500/500 500/500 500/500 500/500 500/500
-anymail:resend_tracking_webhook                             405/500 405/500 405/500 405/500 405/500 405/500
-anymail:sendgrid_tracking_webhook                           405/500 405/500 405/500 405/500 405/500 405/500
-anymail:sendinblue_tracking_webhook                         405/500 405/500 405/500 405/500 405/500 405/500
-anymail:sparkpost_tracking_webhook                          405/500 405/500 405/500 405/500 405/500 405/500
-anymail:unisender_go_tracking_webhook                       500/500 500/500 500/500 500/500 500/500 500/500
-anymail:mandrill_webhook                                    405/500 405/500 405/500 405/500 405/500 405/500
-anymail:mandrill_tracking_webhook                           405/500 405/500 405/500 405/500 405/500 405/500
+# Anymail's tracking webhooks (subscribers/webhook_urls.py; inbound ones are not routed): 404
+# while no ANYMAIL_WEBHOOK_SECRET is set, as here, or the ESP's own key is missing
+anymail:amazon_ses_tracking_webhook                         404/404 404/404 404/404 404/404 404/404 404/404
+anymail:brevo_tracking_webhook                              404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mailersend_tracking_webhook                         404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mailgun_tracking_webhook                            404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mailjet_tracking_webhook                            404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mailtrap_tracking_webhook                           404/404 404/404 404/404 404/404 404/404 404/404
+anymail:postal_tracking_webhook                             404/404 404/404 404/404 404/404 404/404 404/404
+anymail:postmark_tracking_webhook                           404/404 404/404 404/404 404/404 404/404 404/404
+anymail:resend_tracking_webhook                             404/404 404/404 404/404 404/404 404/404 404/404
+anymail:sendgrid_tracking_webhook                           404/404 404/404 404/404 404/404 404/404 404/404
+anymail:sendinblue_tracking_webhook                         404/404 404/404 404/404 404/404 404/404 404/404
+anymail:sparkpost_tracking_webhook                          404/404 404/404 404/404 404/404 404/404 404/404
+anymail:unisender_go_tracking_webhook                       404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mandrill_webhook                                    404/404 404/404 404/404 404/404 404/404 404/404
+anymail:mandrill_tracking_webhook                           404/404 404/404 404/404 404/404 404/404 404/404
 
 # The Markdown editor's upload and preview (a post without a file or `content` is a 400)
 markdownx_upload                                            L/L     405/400 405/400 405/400 405/400 405/400

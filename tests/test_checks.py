@@ -176,6 +176,19 @@ def test_the_number_is_the_next_after_the_last_published_issue():
     ]
 
 
+def test_a_published_issue_is_judged_against_the_issues_published_before_it():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    make_issue(4, published_at=now - timedelta(days=60))
+    fifth = make_issue(5, published_at=now - timedelta(days=30))
+    make_issue(6, published_at=now - timedelta(days=1))
+
+    assert problems(fifth, "number") == []
+
+
 def test_with_no_published_issue_any_number_will_do():
     assert problems(make_ready_issue(12), "number") == []
 

@@ -146,6 +146,34 @@ def test_running_it_twice_leaves_one_copy_of_everything():
 
 
 @pytest.mark.django_db
+def test_every_demo_issue_passes_every_pre_publish_check():
+    from editorial.checks import failing, run_checks
+
+    load_demo()
+
+    issues = Issue.objects.order_by("number")
+    assert issues.count() == 25
+    failures = {
+        issue.number: [problem for result in failing(run_checks(issue)) for problem in result.problems]
+        for issue in issues
+    }
+    assert {number: problems for number, problems in failures.items() if problems} == {}
+
+
+@pytest.mark.django_db
+def test_the_seed_issue_can_be_sent_as_the_demo_has_it():
+    from subscribers import sending
+
+    load_demo()
+    issue = Issue.objects.get(number=2)
+
+    send = sending.start_send(issue)
+
+    assert send.issue == issue
+    assert len(issue.email_subject) <= 78 and len(issue.preheader) <= 140
+
+
+@pytest.mark.django_db
 def test_it_reuses_figures_already_in_the_media_folder():
     load_demo()
     files = media_files()

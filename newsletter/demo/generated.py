@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.utils.text import slugify
 
+from ..checks import SUBJECT_MAX
 from .generated_text import (
     BRIEFS,
     DEMO_NOTE,
@@ -29,6 +30,7 @@ from .records import FigureRecord, IssueRecord, PaperRecord, SummaryRecord
 
 FIRST_NUMBER, LAST_NUMBER = 1, 25
 SEED_NUMBER = 2  # the real issue, in seed_issue.py
+PUBLICATION = "ML Safety Newsletter"
 
 
 def _ordinal(number: int) -> str:
@@ -59,6 +61,19 @@ def _title_case(text: str) -> str:
 def _lower_first(label: str) -> str:
     """ "Accuracy (%)" -> "accuracy (%)" inside a sentence; "AUROC (%)" stays as it is."""
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _subject(number: int, topics: list[str]) -> str:
+    """As many of the title's topics as fit the pre-publish checks' SUBJECT_MAX (78 characters),
+    after the publication's name where that leaves room."""
+    for prefix in (f"{PUBLICATION} #{number}: ", f"#{number}: "):
+        for count in range(len(topics), 0, -1):
+            shown = topics[:count]
+            words = shown[0] if count == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+            for subject in (prefix + words + ("" if count == len(topics) else " and more"), prefix + words):
+                if len(subject) <= SUBJECT_MAX:
+                    return subject
+    return f"{PUBLICATION} #{number}"
 
 
 def _published_at(number: int, rng: random.Random) -> datetime:
@@ -285,6 +300,7 @@ def generate_issue(number: int, earlier_features: list[SummaryRecord]) -> IssueR
         title=title,
         intro=intro,
         published_at=published_at,
+        subject=_subject(number, title_topics),
         preheader=f"In this edition: {'; '.join(topics)}, and more.",
         authors=tuple(dict.fromkeys(summary.writer for summary in summaries)),
         tags=tags,

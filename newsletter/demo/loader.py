@@ -127,6 +127,7 @@ def _load_issue(record: IssueRecord, sections: dict, authors: dict, result: Load
             "title": record.title,
             "slug": slugify(record.title)[:200],
             "preheader": record.preheader,
+            "subject": record.subject,
             "intro": record.intro,
             "status": Issue.Status.PUBLISHED,
             "published_at": record.published_at,

@@ -66,6 +66,7 @@ class IssueRecord:
     intro: str
     published_at: datetime
     preheader: str = ""
+    subject: str = ""  # the email's subject; empty: "<site name> #<number>: <title>"
     authors: tuple[str, ...] = ()  # Author slugs
     tags: tuple[str, ...] = ()
     summaries: tuple[SummaryRecord, ...] = ()

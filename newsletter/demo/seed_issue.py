@@ -193,7 +193,7 @@ ROBUSTNESS_BRIEFS = (
             # The competition's site lists the leaderboard and the winners' reports.
             title="VisDA-2021 Competition: Universal Domain Adaptation to Improve Performance on "
             "Out-of-Distribution Data",
-            url="http://ai.bu.edu/visda-2021/",
+            url="https://ai.bu.edu/visda-2021/",
             arxiv_id="2107.11011",
             authors="Dina Bashkirova, Dan Hendrycks, Donghyun Kim, Samarth Mishra, Kate Saenko, "
             "Kuniaki Saito, Piotr Teterwak, Ben Usman",
@@ -305,7 +305,7 @@ MONITORING_BRIEFS = (
         headline="A dataset that captures instances of deception in negotiation conversations.",
         paper=PaperRecord(
             title="It Takes Two to Lie: One to Lie, and One to Listen",
-            url="http://www.cs.cornell.edu/~cristian/Deception_conversational_dataset.html",
+            url="https://www.cs.cornell.edu/~cristian/Deception_conversational_dataset.html",
             authors="Denis Peskov, Benny Cheng, Ahmed Elgohary, Joe Barrow, "
             "Cristian Danescu-Niculescu-Mizil, Jordan Boyd-Graber",
             venue="ACL",
@@ -473,8 +473,11 @@ SEED_ISSUE = IssueRecord(
     number=2,
     title="Adversarial Training, Feature Visualization, and Machine Ethics",
     intro=INTRO,
+    # The title makes an 88-character subject and the first preheader had 148: both past the
+    # limits the pre-publish checks set (78 and 140), so the email says it in fewer words.
+    subject="ML Safety Newsletter #2: Adversarial Training and Machine Ethics",
     preheader="Adversarial training for continuous and discrete inputs, feature visualizations vs. "
-    "natural images, and steering RL agents from causing wanton harm.",
+    "natural images, and keeping RL agents from wanton harm.",
     # The issue covers the VisDA-2021 results (announced 7 December 2021) and a grant deadline of
     # 10 January 2022; it went out in between.
     published_at=datetime(2021, 12, 13, 17, 0, tzinfo=UTC),

@@ -38,7 +38,7 @@ document.addEventListener("DOMContentLoaded", function () {
       bar.value = data.done;
       bar.textContent = data.percent + "%";
     }
-    ["sent", "failed", "unknown", "skipped", "remaining", "rate_per_minute", "status_label"].forEach(function (name) {
+    ["sent", "failed", "unknown", "skipped", "remaining", "rate", "status_label"].forEach(function (name) {
       set(name, data[name]);
     });
     set("eta", eta(data.eta_seconds));
