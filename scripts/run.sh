@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serves the site in the foreground with a task worker beside it; Ctrl-C stops both.
+# Serves the site in the foreground with a task worker and the send reaper beside it; Ctrl-C stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
@@ -8,9 +8,12 @@ SITE="http://127.0.0.1:$PORT"
 
 $PY manage.py db_worker --no-reload &
 WORKER=$!
+# The reaper: a worker that dies mid-send has its claims released within a minute.
+$PY manage.py send_issue --reap --every 10 >/dev/null &
+REAPER=$!
 $PY manage.py runserver "127.0.0.1:$PORT" --noreload &
 SERVER=$!
-stop() { kill "$SERVER" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; }
+stop() { kill "$SERVER" "$WORKER" "$REAPER" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
 # Print the addresses once the site answers, so they are the last thing on the screen.
@@ -27,7 +30,7 @@ cat <<MSG
     $SITE/            the public site (issue #2 of the demo publication: $SITE/issues/2/)
     $SITE/admin/      the editors' admin (user: admin, password: admin)
     $SITE/outbox/     every email the site has sent, kept locally until an ESP or SMTP is set
-  Ctrl-C stops the site and the task worker.
+  Ctrl-C stops the site, the task worker and the reaper.
 
 MSG
 wait "$SERVER"
