@@ -26,14 +26,17 @@ demo: $(VENV)/.run-installed
 run: demo
 	exec scripts/run.sh
 
-lint: $(VENV)/.dev-installed
+lint: $(VENV)/.dev-installed migrations-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Fails when a model change has no migration.
+migrations-check: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
 test: $(VENV)/.dev-installed
 	scripts/ensure-chromium.sh
-	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev-installed
