@@ -7,23 +7,18 @@ from __future__ import annotations
 import binascii
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from newsletter.account_views import ENROL_SECRET
+from tests.test_roles import make_user
 
 pytestmark = pytest.mark.django_db
 
 ENROL = "/admin/two-factor/"
 VERIFY = "/admin/login/verify/"
-
-
-def make_user(username: str, role: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
