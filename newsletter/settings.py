@@ -207,7 +207,7 @@ STORAGES = {
 ANYMAIL_ESP = env("ANYMAIL_ESP")
 if ANYMAIL_ESP == "resend":
     # Anymail's Resend backend plus batch merge_data and an Idempotency-Key per delivery.
-    EMAIL_BACKEND = "subscribers.esp_backends.ResendBackend"
+    EMAIL_BACKEND = "subscribers.sending.esp_backends.ResendBackend"
 elif ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
 else:
@@ -362,7 +362,7 @@ if RATELIMIT_STORE == "cache" and not REDIS_URL:
     )
 # The mailto: target of List-Unsubscribe; defaults to DEFAULT_FROM_EMAIL's address.
 UNSUBSCRIBE_EMAIL = env("UNSUBSCRIBE_EMAIL")
-# The send pipeline (subscribers/sending.py). Batches claim SEND_BATCH_SIZE deliveries; the rate
+# The send pipeline (subscribers/sending/__init__.py). Batches claim SEND_BATCH_SIZE deliveries; the rate
 # limit (messages per second, 0 = none) holds across every worker; a working batch renews its
 # lease every quarter of SEND_LEASE_SECONDS, so once a worker stops for that long its message in
 # hand is shown as "unknown" (never resent by itself) and the rest of its batch is queued again;

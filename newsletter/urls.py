@@ -37,7 +37,7 @@ urlpatterns = [
     path("", include("editorial.urls")),
     # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected,
     # guarded so that no request is a 500 (inbound mail is not handled, so not routed).
-    path("webhooks/anymail/", include("subscribers.webhook_urls")),
+    path("webhooks/anymail/", include("subscribers.tracking.urls")),
     # The editor's live preview and image upload are for staff only.
     # Our own upload view: every image is decoded and re-encoded (newsletter/uploads.py).
     path("markdownx/upload/", upload_views.editor_image_upload, name="markdownx_upload"),

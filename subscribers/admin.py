@@ -545,7 +545,7 @@ class SendAdmin(admin.ModelAdmin):
 
 def _analytics(send: Send):
     """The webhooks' analytics panel, when that module provides it."""
-    from . import analytics
+    from .tracking import analytics
 
     context = getattr(analytics, "analytics_context", None)
     return context(send) if context else None

@@ -9,6 +9,6 @@ class SubscribersConfig(AppConfig):
         # Anymail's tracking webhooks are a third-party hook: the one place this app uses a signal.
         from anymail.signals import tracking
 
-        from .webhooks import record_tracking_event
+        from .tracking.webhooks import record_tracking_event
 
-        tracking.connect(record_tracking_event, dispatch_uid="subscribers.webhooks.record_tracking_event")
+        tracking.connect(record_tracking_event, dispatch_uid="record_tracking_event")

@@ -169,7 +169,7 @@ class Suppression(models.Model):
 
 # The send pipeline ------------------------------------------------------------------------------
 # An outbox: a Send freezes its audience into Delivery rows (one INSERT ... SELECT), batch tasks
-# claim queued rows atomically, send them and record each outcome. subscribers/sending.py holds the
+# claim queued rows atomically, send them and record each outcome. subscribers/sending/__init__.py holds the
 # logic; docs/send-pipeline-models.md describes the states.
 
 
@@ -323,7 +323,7 @@ class Delivery(models.Model):
     @property
     def message_id(self) -> str:
         """The Message-ID header of this delivery's message: unique per recipient, stable across retries."""
-        from .headers import message_id
+        from .sending.headers import message_id
 
         return message_id(self.send_id, self.pk)
 
@@ -354,7 +354,8 @@ class SendVariant(models.Model):
 class SendThrottle(models.Model):
     """The global send rate limit's clock: the next free sending slot, shared by every worker.
 
-    A batch reserves a window of slots with a conditional UPDATE on this row (subscribers/throttle.py)."""
+    A batch reserves a window of slots with a conditional UPDATE on this row
+    (subscribers/sending/throttle.py)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     # Microseconds since the epoch: exact equality for the conditional UPDATE on every database.

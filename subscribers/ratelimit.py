@@ -11,7 +11,7 @@ back to is per process, and with several gunicorn workers each would keep its ow
 Keys are hashed, so no address or IP ends up in a cache key or a row. It is a few lines rather than
 django-ratelimit because we need it in one place, called from a view with the normalised address as
 one of its keys. (The send pipeline's rate limit is a different thing: a clock of sending slots in
-the database, subscribers/throttle.py. The admin login is protected by django-axes.)
+the database, subscribers/sending/throttle.py. The admin login is protected by django-axes.)
 """
 
 from __future__ import annotations

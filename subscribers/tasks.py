@@ -1,5 +1,5 @@
 """Background work of the subscribers app: thin task wrappers around subscribers/notifications.py
-and subscribers/sending.py.
+and subscribers/sending/.
 
 Arguments are JSON (ids and strings); each function re-reads what it needs when it runs.
 """
@@ -31,7 +31,7 @@ def send_goodbye_email(subscriber_id: int) -> bool:
     return notifications.send_goodbye(subscriber_id)
 
 
-# The send pipeline (subscribers/sending.py) ------------------------------------------------------
+# The send pipeline (subscribers/sending/) ------------------------------------------------------
 
 
 @task()

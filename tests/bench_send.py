@@ -265,7 +265,7 @@ def _personalisation(variants, send) -> dict:
     """Personalising the stored HTML against two plain str.replace calls, on the same string."""
     from newsletter.rendering import personalize, placeholder
     from subscribers import links
-    from subscribers.variants import as_rendered
+    from subscribers.sending.variants import as_rendered
 
     variant = max((v for v in variants if v.html), key=lambda v: len(v.html))
     subscriber = send.deliveries.select_related("subscriber").first().subscriber

@@ -1,5 +1,5 @@
 """A local HTTP server that speaks enough of Resend's API for Anymail's Resend backend (and ours,
-subscribers.esp_backends.ResendBackend), and fails the way tests script it, per recipient: an
+subscribers.sending.esp_backends.ResendBackend), and fails the way tests script it, per recipient: an
 HTTP status, "timeout" (answers after the client gave up, having taken the message) or "drop"
 (takes the message, closes without an answer).
 

@@ -209,8 +209,8 @@ def claim_race(send_id: int, limit: int, start_at: float) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from subscribers.claims import claim_batch
     from subscribers.models import Delivery, Send
+    from subscribers.sending.claims import claim_batch
 
     send = Send.objects.get(pk=send_id)
     connection.ensure_connection()

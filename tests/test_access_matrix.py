@@ -89,7 +89,7 @@ unsubscribe                                                 200/400 200/400 200/
 # A share-preview link: whoever holds it
 editorial:preview                                           200/405 200/405 200/405 200/405 200/405 200/405
 
-# Anymail's tracking webhooks (subscribers/webhook_urls.py; inbound ones are not routed): 404
+# Anymail's tracking webhooks (subscribers/tracking/urls.py; inbound ones are not routed): 404
 # while no ANYMAIL_WEBHOOK_SECRET is set, as here, or the ESP's own key is missing
 anymail:amazon_ses_tracking_webhook                         404/404 404/404 404/404 404/404 404/404 404/404
 anymail:brevo_tracking_webhook                              404/404 404/404 404/404 404/404 404/404 404/404

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.template.loader import render_to_string
 
-from subscribers import analytics
 from subscribers.models import Delivery, DeliveryEvent, Send, Subscriber
+from subscribers.tracking import analytics
 from tests.factories import make_issue
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from subscribers import claims, sending
+from subscribers import sending
 from subscribers.models import Delivery, Send
+from subscribers.sending import claims
 
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscribers import sending, subscriptions, suppression, variants
+from subscribers import sending, subscriptions, suppression
 from subscribers.models import Delivery, Send, SendVariant, Subscriber, Suppression
+from subscribers.sending import variants
 
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 

@@ -19,9 +19,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from subscribers import batching, sending, tokens
-from subscribers.handover import Prepared, build_message
+from subscribers import sending, tokens
 from subscribers.models import Delivery, Send
+from subscribers.sending import batching
+from subscribers.sending.handover import Prepared, build_message
 
 from .fake_esp import fake_resend
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber, parse, parts
@@ -182,7 +183,7 @@ def test_the_batch_esp_is_chosen_from_the_backend(settings):
     from anymail.backends.sendgrid import EmailBackend as SendGrid
     from django.core.mail.backends.smtp import EmailBackend as Smtp
 
-    from subscribers.esp_backends import ResendBackend
+    from subscribers.sending.esp_backends import ResendBackend
 
     settings.ANYMAIL = {
         "MAILGUN_API_KEY": "k",
@@ -229,7 +230,7 @@ def test_resend_batches_reach_every_subscriber_once_with_their_own_links(
         reader = make_subscriber(f"reader{index}@example.org", sections=chosen, fmt=fmt, name=f"R&D {index}")
         expected[reader.email] = (reader, fmt)
 
-    with fake_resend(settings, backend="subscribers.esp_backends.ResendBackend") as esp:
+    with fake_resend(settings, backend="subscribers.sending.esp_backends.ResendBackend") as esp:
         send = run(issue, django_capture_on_commit_callbacks)
 
     assert send.status == Send.Status.FINISHED
@@ -260,7 +261,7 @@ def test_resend_copies_parse_as_the_message_by_message_path_would_send_them(
 ):
     """The batch path's copy and the single path's message agree, part for part."""
     reader = make_subscriber("solo@example.org", name="Solo")
-    with fake_resend(settings, backend="subscribers.esp_backends.ResendBackend") as esp:
+    with fake_resend(settings, backend="subscribers.sending.esp_backends.ResendBackend") as esp:
         send = run(issue, django_capture_on_commit_callbacks)
     [copy] = esp.copies("solo@example.org")
 

@@ -17,9 +17,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscribers import claims, sending
+from subscribers import sending
 from subscribers.addresses import address_hash
 from subscribers.models import Delivery, Send, Subscriber
+from subscribers.sending import claims
 
 from .sending_fixtures import make_sections, make_sendable_issue
 

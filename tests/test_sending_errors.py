@@ -11,8 +11,8 @@ from anymail.exceptions import AnymailAPIError
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from subscribers import sending
-from subscribers.delivery_errors import CONNECT, Action, classify
 from subscribers.models import Delivery, Send
+from subscribers.sending.delivery_errors import CONNECT, Action, classify
 
 from .fake_esp import fake_resend
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber

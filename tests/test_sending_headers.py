@@ -10,9 +10,10 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import CommandError, call_command
 
-from subscribers import sending, throttle
-from subscribers.headers import list_id, message_id
+from subscribers import sending
 from subscribers.models import Delivery, Send
+from subscribers.sending import throttle
+from subscribers.sending.headers import list_id, message_id
 
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 

@@ -11,16 +11,16 @@ from anymail.backends.brevo import EmailBackend as BrevoBackend
 from django.core.mail import EmailMessage
 
 from subscribers import sending
-from subscribers.esp_backends import set_idempotency_key
-from subscribers.handover import batch_key
 from subscribers.models import Delivery, Send
+from subscribers.sending.esp_backends import set_idempotency_key
+from subscribers.sending.handover import batch_key
 
 from .fake_esp import fake_resend
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
-RESEND = "subscribers.esp_backends.ResendBackend"
+RESEND = "subscribers.sending.esp_backends.ResendBackend"
 ADDRESSES = [f"r{index}@example.org" for index in range(4)]
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from subscribers import sending
 from subscribers.models import Delivery, Send
-from subscribers.progress import describe_rate
+from subscribers.sending.progress import describe_rate
 
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 

@@ -8,7 +8,7 @@ import pytest
 from newsletter.rendering import RenderedEmail, render_issue_email
 from subscribers import sending
 from subscribers.models import Send
-from subscribers.variants import check_rendered, parse_key, variant_key
+from subscribers.sending.variants import check_rendered, parse_key, variant_key
 
 from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
 

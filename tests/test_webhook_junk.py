@@ -1,5 +1,5 @@
 """Every tracking URL Anymail exposes answers junk with a 4xx, never a 500, and records nothing
-(subscribers/webhook_urls.py): a body that is not JSON, JSON of another shape, a form or bytes
+(subscribers/tracking/urls.py): a body that is not JSON, JSON of another shape, a form or bytes
 where JSON was expected, a body over Django's size limit, or the ESP's own shape with junk in it;
 an ESP that is not set up here answers 404; inbound URLs are not routed.
 
@@ -16,8 +16,9 @@ import pytest
 from anymail import urls as anymail_urls
 from django.urls import Resolver404, resolve, reverse
 
-from subscribers import suppression, webhook_urls
+from subscribers import suppression
 from subscribers.models import Delivery, DeliveryEvent, Subscriber
+from subscribers.tracking import urls as webhook_urls
 from tests.test_webhooks import EVENT_TIME, mailgun_sign, make_delivery, payload
 
 pytestmark = [

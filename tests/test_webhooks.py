@@ -420,7 +420,7 @@ def test_a_late_delivered_event_never_undoes_a_bounce(client, delivery):
     assert delivery.bounced_at == EVENT_TIME
     assert delivery.subscriber.status == Subscriber.Status.BOUNCED
     assert suppression.is_suppressed("ann@example.org")
-    from subscribers.analytics import send_totals
+    from subscribers.tracking.analytics import send_totals
 
     totals = send_totals(delivery.send)
     assert (totals["bounced"], totals["delivered"]) == (1, 0)

@@ -19,7 +19,7 @@ deliveries sent again carries the same key.
 
 `ResendBackend` also fills `merge_data` itself for batch sends (see batching.py): Resend's batch
 endpoint takes complete emails, so each recipient's copy gets its own subject, HTML and text.
-Select it with EMAIL_BACKEND = "subscribers.esp_backends.ResendBackend".
+Select it with EMAIL_BACKEND = "subscribers.sending.esp_backends.ResendBackend".
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ template stored at the ESP, so `merge_data` must work on inline content:
   content; merge_headers through substitution_data. Qualifies. Its template engine reads every
   `{{` in the content, so an issue quoting template syntax literally would be refused by the ESP
   (the batch fails and is classified like any other error).
-- Resend, through `subscribers.esp_backends.ResendBackend`: Resend's batch endpoint takes up to
+- Resend, through `subscribers.sending.esp_backends.ResendBackend`: Resend's batch endpoint takes up to
   100 complete emails per call; Anymail's backend supports merge_headers and merge_metadata
   there but refuses merge_data, so our subclass fills the values in itself, per email, before
   the call. Qualifies (the stock Anymail Resend backend does not).
@@ -48,7 +48,7 @@ from django.utils.html import escape
 
 from newsletter.rendering import PLACEHOLDERS, placeholder
 
-from .models import SendVariant
+from ..models import SendVariant
 
 HTML_SUFFIX = "_html"
 

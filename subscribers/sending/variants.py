@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from newsletter.models import Issue
 from newsletter.rendering import EmailFormat, RenderedEmail, personalize, render_issue_email
 
-from .models import Send, SendVariant
+from ..models import Send, SendVariant
 
 GMAIL_CLIP_BYTES = 102 * 1024
 PHONE_WIDTH = 390

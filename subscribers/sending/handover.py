@@ -35,11 +35,12 @@ from django.utils import timezone
 
 from newsletter.emails import issue_message
 
-from . import analytics, batching, headers, throttle
+from ..models import Delivery, Send, SendVariant
+from ..tracking import analytics
+from . import batching, headers, throttle
 from .claims import Claim, Outcome
 from .delivery_errors import CONNECT, Action, Classification, classify, refused_recipient
 from .esp_backends import set_idempotency_key
-from .models import Delivery, Send, SendVariant
 from .variants import as_rendered
 
 logger = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from newsletter.models import Section
 
-from .models import Delivery, Send, Suppression
+from ..models import Delivery, Send, Suppression
 
 Status = Delivery.Status
 # How often a working batch renews its lease, as a fraction of the lease.

@@ -43,10 +43,11 @@ from newsletter.checks import email_problems
 from newsletter.models import Issue
 from newsletter.rendering import preview_values
 
-from . import audience, claims, links, subscriptions, throttle
+from .. import links, subscriptions
+from ..models import Delivery, Send, SendVariant, Subscriber
+from . import audience, claims, throttle
 from .claims import Outcome
 from .handover import Prepared, build_message, hand_over  # noqa: F401 (build_message: public API)
-from .models import Delivery, Send, SendVariant, Subscriber
 from .progress import RATE_WINDOW, progress  # noqa: F401 (public API, re-exported)
 from .variants import check_rendered, ensure_variants, render_variant, variant_key
 
@@ -127,7 +128,7 @@ def start_send(issue: Issue, actor: User | None = None, *, kind: str = Send.Kind
 def start_test_send(issue: Issue, addresses: list[str], actor: User | None = None) -> Send:
     """Send the whole issue (HTML with its text part) to editors' addresses, through the same
     pipeline. The issue need not be published; the checks are reported in the send's note."""
-    from .addresses import InvalidAddress, address_hash, normalise_email
+    from ..addresses import InvalidAddress, address_hash, normalise_email
 
     _check_permission(actor)
     try:
@@ -195,7 +196,7 @@ def dispatch(send_id: int) -> int:
 
 
 def _enqueue_dispatch(send_id: int) -> None:
-    from . import tasks
+    from .. import tasks
 
     tasks.dispatch_send.enqueue(send_id)
 
@@ -203,7 +204,7 @@ def _enqueue_dispatch(send_id: int) -> None:
 def _enqueue_batch(send_id: int, at=None) -> None:
     """Enqueue a batch, to run at `at` (a retry's backoff). A backend that cannot defer (the
     immediate backend of tests and development) waits here instead."""
-    from . import tasks
+    from .. import tasks
 
     task = tasks.send_batch
     now = timezone.now()

@@ -21,7 +21,7 @@ from django.db.models import Min, QuerySet
 
 from newsletter.models import Issue
 
-from .models import Delivery, Send, Subscriber
+from ..models import Delivery, Send, Subscriber
 from .variants import variant_key
 
 # Deliveries that count as "got it" (or may have): a resend leaves these people out.

@@ -30,8 +30,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
-from .models import Delivery, DeliveryEvent, Send
-from .stats import _nice_ceiling
+from ..models import Delivery, DeliveryEvent, Send
+from ..stats import _nice_ceiling
 
 Status = Delivery.Status
 EventType = DeliveryEvent.EventType

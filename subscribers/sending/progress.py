@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import Delivery, Send
+from ..models import Delivery, Send
 
 Status = Delivery.Status
 RATE_WINDOW = timedelta(minutes=5)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .models import SendThrottle
+from ..models import SendThrottle
 
 GLOBAL = "global"
 _MICRO = 1_000_000

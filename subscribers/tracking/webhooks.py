@@ -41,9 +41,9 @@ from django.db.models import Q
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from . import sending, subscriptions, suppression
-from .addresses import address_hash
-from .models import Delivery, DeliveryEvent, Subscriber, Suppression
+from .. import sending, subscriptions, suppression
+from ..addresses import address_hash
+from ..models import Delivery, DeliveryEvent, Subscriber, Suppression
 
 # The channel recorded on a subscriber unsubscribed by their ESP's unsubscribe link or
 # List-Unsubscribe handling.
