@@ -123,18 +123,14 @@ def _series_colour(index: int, first_is_baseline: bool) -> tuple[int, int, int]:
     return _colour(index)
 
 
-def _bars(
-    image: Image.Image,
-    draw: ImageDraw.ImageDraw,
-    box: Box,
-    groups: Sequence[str],
-    series: dict[str, Sequence[float]],
-    y_range: Sequence[float],
-    y_label: str,
-    first_is_baseline: bool = False,
-) -> None:
+def _bar_chart(image: Image.Image, draw: ImageDraw.ImageDraw, box: Box, legend_y: int, params: dict) -> None:
+    """Grouped bars in `box`, their legend at height `legend_y` above it: params groups, series
+    {name: values}, y_range, y_label and first_is_baseline (the first series drawn grey)."""
     left, top, right, bottom = box
-    to_y = _value_axis(image, draw, box, y_range, y_label)
+    groups, series = params["groups"], params["series"]
+    first_is_baseline = params.get("first_is_baseline", False)
+    _legend(draw, list(series), (left, legend_y), first_is_baseline=first_is_baseline)
+    to_y = _value_axis(image, draw, box, params.get("y_range", (0, 100)), params.get("y_label", ""))
     group_width = (right - left) / len(groups)
     bar_width = group_width * 0.7 / len(series)
     for group_index, group in enumerate(groups):
@@ -189,19 +185,7 @@ def draw_bars(image: Image.Image, draw: ImageDraw.ImageDraw, params: dict) -> No
     """Grouped bar chart: params title, groups, series {name: values}, y_label, y_range and
     first_is_baseline (the first series drawn grey)."""
     _title(draw, params.get("title", ""))
-    series = params["series"]
-    baseline = params.get("first_is_baseline", False)
-    _legend(draw, list(series), (200, 120), first_is_baseline=baseline)
-    _bars(
-        image,
-        draw,
-        (200, 170, 1520, 740),
-        params["groups"],
-        series,
-        params.get("y_range", (0, 100)),
-        params.get("y_label", ""),
-        first_is_baseline=baseline,
-    )
+    _bar_chart(image, draw, (200, 170, 1520, 740), 120, params)
 
 
 def draw_lines(image: Image.Image, draw: ImageDraw.ImageDraw, params: dict) -> None:
@@ -311,18 +295,8 @@ def draw_pyramid(image: Image.Image, draw: ImageDraw.ImageDraw, params: dict) ->
         if index < 3:
             sign = "+" if index < 2 else "="
             draw.text((x + tile + gap // 2, 60 + tile // 2), sign, font=_font(56), fill=INK, anchor="mm")
-    series = params["series"]
-    _legend(draw, list(series), (200, 395), first_is_baseline=True)
-    _bars(
-        image,
-        draw,
-        (200, 440, 1520, 790),
-        params["groups"],
-        series,
-        (0, 100),
-        "Accuracy",
-        first_is_baseline=True,
-    )
+    chart = {**params, "y_range": (0, 100), "y_label": "Accuracy", "first_is_baseline": True}
+    _bar_chart(image, draw, (200, 440, 1520, 790), 395, chart)
 
 
 def draw_occlusion(image: Image.Image, draw: ImageDraw.ImageDraw, params: dict) -> None:

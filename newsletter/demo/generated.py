@@ -109,20 +109,17 @@ def _figure(template: FeatureTemplate, fill: dict, rng: random.Random) -> Figure
         columns = ["Small", "Medium", "Large"]
         values = [[round(rng.uniform(0.55, 0.98), 2) for _ in columns] for _ in rows[:-1]]
         values.append([round(rng.uniform(0.02, 0.12), 2) for _ in columns])
-        return FigureRecord(
-            slug=slug,
-            kind="heatmap",
-            alt=f"Placeholder heat map of {method}'s detection rate for {target}: rows are three "
-            "trigger types and a clean model, columns are small, medium and large models. Trojaned "
-            "models are detected at rates between 0.55 and 0.98; clean models are flagged rarely. "
-            "Values are invented for the demo.",
-            params={
-                "title": f"Detection rate of {method} (demo data)",
-                "rows": rows,
-                "columns": columns,
-                "values": values,
-                "legend": "Share of models flagged as trojaned; darker is higher.",
-            },
+        return _chart(
+            slug,
+            "heatmap",
+            f"heat map of {method}'s detection rate for {target}: rows are three trigger types and a "
+            "clean model, columns are small, medium and large models. Trojaned models are detected at "
+            "rates between 0.55 and 0.98; clean models are flagged rarely.",
+            title=f"Detection rate of {method}",
+            rows=rows,
+            columns=columns,
+            values=values,
+            legend="Share of models flagged as trojaned; darker is higher.",
         )
     return FigureRecord(
         slug=slug,
@@ -144,24 +141,32 @@ def _figure(template: FeatureTemplate, fill: dict, rng: random.Random) -> Figure
     )
 
 
+def _chart(slug: str, kind: str, description: str, title: str, **params) -> FigureRecord:
+    """A chart of invented values, which its alt text and its title both say."""
+    return FigureRecord(
+        slug=slug,
+        kind=kind,
+        alt=f"Placeholder {description} Values are invented for the demo.",
+        params={"title": f"{title} (demo data)", **params},
+    )
+
+
 def _bar_figure(slug: str, labels: dict, target: str, rng: random.Random) -> FigureRecord:
     groups, (baseline_name, method_name) = list(labels["groups"]), labels["series"]
     baseline = [rng.randint(55, 80)] + [rng.randint(25, 60) for _ in groups[1:]]
     improved = [min(99, value + rng.randint(3, 14)) for value in baseline]
-    return FigureRecord(
-        slug=slug,
-        kind="bars",
-        alt=f"Placeholder bar chart of {_lower_first(labels['y_label'])} on {target} for “{baseline_name}” "
-        f"(grey) and “{method_name}” (blue) in {len(groups)} groups: {', '.join(groups)}. "
-        f"“{method_name}” scores higher in every group. Values are invented for the demo.",
-        params={
-            "title": f"{method_name} vs. {baseline_name} on {target} (demo data)",
-            "groups": groups,
-            "series": {baseline_name: baseline, method_name: improved},
-            "y_label": labels["y_label"],
-            "y_range": [0, 100],
-            "first_is_baseline": True,
-        },
+    return _chart(
+        slug,
+        "bars",
+        f"bar chart of {_lower_first(labels['y_label'])} on {target} for “{baseline_name}” (grey) and "
+        f"“{method_name}” (blue) in {len(groups)} groups: {', '.join(groups)}. "
+        f"“{method_name}” scores higher in every group.",
+        title=f"{method_name} vs. {baseline_name} on {target}",
+        groups=groups,
+        series={baseline_name: baseline, method_name: improved},
+        y_label=labels["y_label"],
+        y_range=[0, 100],
+        first_is_baseline=True,
     )
 
 
@@ -184,19 +189,17 @@ def _line_figure(slug: str, labels: dict, target: str, rng: random.Random) -> Fi
             round(30 + 40 * (1 - 0.6**step) - (6 * (step - peak) if step > peak else 0), 1) for step in steps
         ]
         story = f"“{first_name}” keeps rising while “{second_name}” peaks at step {peak} and then declines"
-    return FigureRecord(
-        slug=slug,
-        kind="lines",
-        alt=f"Placeholder line chart of {_lower_first(labels['y_label'])} against "
-        f"{_lower_first(labels['x_label'])} on {target}: {story}. Values are invented for the demo.",
-        params={
-            "title": f"{labels['y_label']} on {target} (demo data)",
-            "x": steps,
-            "series": {first_name: first, second_name: second},
-            "x_label": labels["x_label"],
-            "y_label": labels["y_label"],
-            "y_range": [0, 100] if labels["shape"] != "grow" else [0, 60],
-        },
+    return _chart(
+        slug,
+        "lines",
+        f"line chart of {_lower_first(labels['y_label'])} against {_lower_first(labels['x_label'])} "
+        f"on {target}: {story}.",
+        title=f"{labels['y_label']} on {target}",
+        x=steps,
+        series={first_name: first, second_name: second},
+        x_label=labels["x_label"],
+        y_label=labels["y_label"],
+        y_range=[0, 100] if labels["shape"] != "grow" else [0, 60],
     )
 
 

@@ -1,41 +1,14 @@
 """ESP batch sending: one API call carries a variant to many recipients, each with their own values.
 
-Where the email backend's ESP substitutes per-recipient values into the message body itself
-(Anymail's `merge_data`) and sets per-recipient headers (`merge_headers`), a batch sends one
-message per (variant, up to `max_recipients`) instead of one per subscriber: the stored variant's
-`{{name}}`-style placeholders are rewritten once into the ESP's own merge-field syntax, and each
-recipient's values, headers (List-Unsubscribe, Message-ID, X-Newsletter-Delivery) and metadata
-(delivery_id, for webhooks) travel beside it. Everything else sends message by message
-(handover.py).
+Where the email backend's ESP substitutes per-recipient values into our inline content (Anymail's
+`merge_data`) and sets per-recipient headers (`merge_headers`), a batch sends one message per
+(variant, up to `max_recipients`) instead of one per subscriber: the stored variant's
+`{{name}}`-style placeholders are rewritten once into the ESP's merge-field syntax, and each
+recipient's values, headers and metadata travel beside it. Everything else sends message by
+message (handover.py). Each placeholder becomes two merge fields, `name` and `name_html` (escaped
+by us), because these ESPs substitute raw. `SEND_BATCH_ESP` (optional) overrides the choice.
 
-Which ESPs qualify, read from Anymail 15.2's backends. We send our own rendered HTML, never a
-template stored at the ESP, so `merge_data` must work on inline content:
-- SendGrid: legacy substitutions on inline content (`-name-`, or SENDGRID_MERGE_FIELD_FORMAT),
-  per-recipient headers in personalizations. Qualifies.
-- Mailgun: `%recipient.name%` recipient-variables on inline content; merge_headers through
-  `h:` recipient-variables. Qualifies.
-- SparkPost: `{{{name}}}` substitution_data (triple braces: no second escaping) on inline
-  content; merge_headers through substitution_data. Qualifies. Its template engine reads every
-  `{{` in the content, so an issue quoting template syntax literally would be refused by the ESP
-  (the batch fails and is classified like any other error).
-- Resend, through `subscribers.sending.esp_backends.ResendBackend`: Resend's batch endpoint takes up to
-  100 complete emails per call; Anymail's backend supports merge_headers and merge_metadata
-  there but refuses merge_data, so our subclass fills the values in itself, per email, before
-  the call. Qualifies (the stock Anymail Resend backend does not).
-- Do not qualify: Postmark ("merge_data without template_id" is unsupported: batches need a
-  stored template), Amazon SES (merge_data and merge_headers need a stored SES template),
-  Mailjet (variables need TemplateLanguage, which Anymail only sets with a template id),
-  Brevo, Mailtrap and Unisender Go (their merge fields are template-language features not
-  checked here against inline content), Mandrill/Postal/Scaleway/MailerSend (no merge_headers
-  in Anymail), and Django's SMTP backend.
-
-Values are substituted raw by these ESPs (the triple braces for SparkPost), so each placeholder
-has two merge fields: `name` (subject and text part) and `name_html` (the HTML part,
-HTML-escaped by us), exactly as `newsletter.rendering.personalize` escapes them.
-
-`SEND_BATCH_ESP` (a setting, optional) overrides the choice: unset means "by the backend's
-`esp_name`"; "" (or "none") means never batch; an ESP name from BATCH_ESPS means "use that
-ESP's syntax with whatever backend is configured" (tests use it with Anymail's test backend).
+Which ESPs qualify and why (checked against the pinned Anymail): docs/esp-notes.md.
 """
 
 from __future__ import annotations

@@ -1,25 +1,12 @@
-"""Email backends that add what Anymail 15.2 leaves out, and idempotency keys for the ESPs that take one.
+"""Email backends that add what Anymail leaves out, and idempotency keys for the ESPs that take one.
 
-Idempotency keys: a retried request carrying the key of one already accepted is answered with the
-first answer instead of sending the email again.
-- Resend: an `Idempotency-Key` HTTP header (up to 256 characters, kept 24 hours) on POST /emails
-  and POST /emails/batch. Anymail's `esp_extra` for Resend goes into the JSON body, so
-  `ResendBackend` adds the header from `message.idempotency_key`. Resend answers a reused key
-  with a *different* body with an error (409); our bodies carry signed links that include a
-  timestamp, so a resent copy differs and that answer comes back: delivery_errors reads a 409
-  as "unknown" (the ESP already holds a request with this key), never as a failure.
-- Brevo: an `idempotencyKey` entry in the message's `headers` object (a UUID; kept 15-30
-  minutes), which is where Anymail puts `extra_headers` for Brevo, so no subclass is needed:
-  `set_idempotency_key` adds it (a UUID derived from our key). Not tried against Brevo itself.
-- Other ESPs: none of Anymail's other backends documents one; the key is not sent.
+`set_idempotency_key` attaches a message's key (built in handover.py) the way the connection's ESP
+reads it: Resend as an `Idempotency-Key` header (added by `ResendBackend`), Brevo as an
+`idempotencyKey` entry in the message headers; other ESPs get none. `ResendBackend` also fills
+`merge_data` itself for batch sends (see batching.py), which the stock Anymail backend refuses.
+Select it with EMAIL_BACKEND = "subscribers.sending.esp_backends.ResendBackend" (or ANYMAIL_ESP=resend).
 
-Keys (handover.py): `send-<send id>-delivery-<delivery id>` for one message; for an ESP batch
-`send-<send id>-batch-<sha256 of the sorted delivery ids, 32 hex>`, so the same group of
-deliveries sent again carries the same key.
-
-`ResendBackend` also fills `merge_data` itself for batch sends (see batching.py): Resend's batch
-endpoint takes complete emails, so each recipient's copy gets its own subject, HTML and text.
-Select it with EMAIL_BACKEND = "subscribers.sending.esp_backends.ResendBackend".
+What each ESP accepts, checked against the pinned Anymail: docs/esp-notes.md.
 """
 
 from __future__ import annotations
