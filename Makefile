@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint demo bench audit ci migrations-check clean
+.PHONY: run test test-fast lint mypy mypy-baseline demo bench audit ci migrations-check clean
 
 # The virtualenv is rebuilt only when the pinned requirements change.
 $(VENV)/.run-installed: requirements.txt constraints.txt
@@ -29,15 +29,32 @@ run: demo
 lint: $(VENV)/.dev-installed migrations-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/mypy.sh
+
+# mypy, strict, through mypy-baseline.txt: fails on a new error and on a listed one that is gone.
+mypy: $(VENV)/.dev-installed
+	scripts/mypy.sh
+
+# Rewrites mypy-baseline.txt to today's errors; commit it with the fixes that shrank it.
+mypy-baseline: $(VENV)/.dev-installed
+	scripts/mypy.sh --sync
 
 # Fails when a model change has no migration.
 migrations-check: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# PYTEST_ARGS goes to pytest: `make test PYTEST_ARGS='-n auto --dist loadgroup'` spreads the suite
+# over every core (as .ci/run does); plain `make test` runs the whole suite in one process.
+PYTEST_ARGS ?=
 test: $(VENV)/.dev-installed
 	scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The quick check while working: every test but the slow ones (browser, processes, whole-site
+# sweeps), on every core, without lint.
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/pytest -m "not slow" -n auto --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.bench
@@ -49,4 +66,4 @@ ci:
 	bash .ci/run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

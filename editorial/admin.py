@@ -124,12 +124,15 @@ class WorkflowIssueAdmin(IssueAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if change and not roles.can_edit(request.user, obj):
-            raise PermissionDenied(roles.edit_refusal(request.user, obj))
         if not change:
-            obj.created_by = request.user
-        else:
-            revisions.ensure_baseline(obj)
+            try:
+                workflow.create_issue(obj, request.user)
+            except workflow.WorkflowError as exc:
+                raise PermissionDenied(exc.message) from exc
+            return
+        if not roles.can_edit(request.user, obj):
+            raise PermissionDenied(roles.edit_refusal(request.user, obj))
+        revisions.ensure_baseline(obj)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -167,43 +170,27 @@ class WorkflowIssueAdmin(IssueAdmin):
 
             return self.admin_site.admin_view(wrapper)
 
+        # (route below the issue's own URL, view, URL name)
+        routes = [
+            ("workflow/<slug:action>/", admin_views.run_action, "editorial_action"),
+            ("schedule/", admin_views.schedule, "editorial_schedule"),
+            ("comments/", admin_views.add_comment, "editorial_comment"),
+            (
+                "comments/<int:comment_id>/<slug:verb>/",
+                admin_views.resolve_comment,
+                "editorial_resolve_comment",
+            ),
+            ("revisions/", admin_views.revision_history, "editorial_revisions"),
+            ("revisions/<int:version_id>/restore/", admin_views.restore_revision, "editorial_restore"),
+            ("previews/", admin_views.create_preview, "editorial_preview_create"),
+            ("previews/<int:link_id>/revoke/", admin_views.revoke_preview, "editorial_preview_revoke"),
+            ("draft/", admin_views.draft_page, "editorial_draft_page"),
+            ("email/", admin_views.email_preview, "editorial_email"),
+            ("email/html/", admin_views.email_html, "editorial_email_html"),
+            ("email/test/", admin_views.send_test_email, "editorial_test_email"),
+        ]
         urls = [
-            path(
-                "<path:object_id>/workflow/<slug:action>/",
-                view(admin_views.run_action),
-                name="editorial_action",
-            ),
-            path("<path:object_id>/schedule/", view(admin_views.schedule), name="editorial_schedule"),
-            path("<path:object_id>/comments/", view(admin_views.add_comment), name="editorial_comment"),
-            path(
-                "<path:object_id>/comments/<int:comment_id>/<slug:verb>/",
-                view(admin_views.resolve_comment),
-                name="editorial_resolve_comment",
-            ),
-            path(
-                "<path:object_id>/revisions/", view(admin_views.revision_history), name="editorial_revisions"
-            ),
-            path(
-                "<path:object_id>/revisions/<int:version_id>/restore/",
-                view(admin_views.restore_revision),
-                name="editorial_restore",
-            ),
-            path(
-                "<path:object_id>/previews/",
-                view(admin_views.create_preview),
-                name="editorial_preview_create",
-            ),
-            path(
-                "<path:object_id>/previews/<int:link_id>/revoke/",
-                view(admin_views.revoke_preview),
-                name="editorial_preview_revoke",
-            ),
-            path("<path:object_id>/draft/", view(admin_views.draft_page), name="editorial_draft_page"),
-            path("<path:object_id>/email/", view(admin_views.email_preview), name="editorial_email"),
-            path("<path:object_id>/email/html/", view(admin_views.email_html), name="editorial_email_html"),
-            path(
-                "<path:object_id>/email/test/", view(admin_views.send_test_email), name="editorial_test_email"
-            ),
+            path(f"<path:object_id>/{route}", view(function), name=name) for route, function, name in routes
         ]
         return urls + super().get_urls()
 

@@ -8,7 +8,9 @@ wires them, after checking that the user may see the issue.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
@@ -31,6 +33,8 @@ from .forms import ActionForm, CommentForm, ScheduleForm
 from .models import PreviewLink, ReviewComment, Schedule, Transition
 from .tasks import send_test_email as send_test_email_task
 
+T = TypeVar("T")
+
 # The email comes from our own templates, but it is shown in a frame with its inline CSS and
 # images only: no scripts, no forms, and only this site may frame it.
 EMAIL_CSP = (
@@ -47,6 +51,22 @@ def _back(issue: Issue, anchor: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(issue_url(issue) + (f"#{anchor}" if anchor else ""))
 
 
+def _tell_outcome(
+    request: HttpRequest,
+    refusal: type[Exception],
+    action: Callable[[], T],
+    success: str | Callable[[T], str],
+) -> None:
+    """Runs `action` and tells the editor how it went: `success` (called with what the action
+    returned, if it is a function), or a `refusal`'s message as it is."""
+    try:
+        result = action()
+    except refusal as exc:
+        messages.error(request, str(exc))
+        return
+    messages.success(request, success(result) if callable(success) else success)
+
+
 def panel_context(request: HttpRequest, issue: Issue) -> dict:
     """What the issue's change page shows beside the form."""
     user = request.user
@@ -56,7 +76,7 @@ def panel_context(request: HttpRequest, issue: Issue) -> dict:
     schedule = Schedule.objects.filter(issue=issue).first()
     zone = schedule.time_zone if schedule else timezone.get_current_timezone_name()
     schedule_initial = {"time_zone": zone, "start_send": schedule.start_send if schedule else False}
-    if schedule:
+    if schedule and issue.scheduled_for:
         local = schedule.local_publish_at
         schedule_initial |= {"publish_on": local.date(), "publish_time": local.strftime("%H:%M")}
     links = [
@@ -70,7 +90,7 @@ def panel_context(request: HttpRequest, issue: Issue) -> dict:
             "actions": workflow.allowed_actions(issue, user),
             "action_form": ActionForm(),
             "edit_refusal": roles.edit_refusal(user, issue),
-            "checks": checks.run_checks(issue, as_of=schedule.publish_at if schedule else None),
+            "checks": checks.run_checks(issue, as_of=issue.scheduled_for),
             "threads": review.threads(issue),
             "comment_form": CommentForm(issue=issue, auto_id="id_comment_%s"),
             "may_comment": user.has_perm("editorial.add_reviewcomment"),
@@ -138,21 +158,16 @@ def add_comment(request: HttpRequest, model_admin: ModelAdmin, issue: Issue) -> 
     if not form.is_valid():
         messages.error(request, "The comment was not saved: write something in it.")
         return _back(issue, "editorial-comments")
+    data = form.cleaned_data
     parent = None
-    if form.cleaned_data["parent"]:
-        parent = ReviewComment.objects.filter(issue=issue, pk=form.cleaned_data["parent"]).first()
-    try:
-        review.add_comment(
-            issue,
-            request.user,
-            form.cleaned_data["body"],
-            summary=form.cleaned_data["summary"],
-            parent=parent,
-        )
-    except review.CommentRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Your comment was added.")
+    if data["parent"]:
+        parent = ReviewComment.objects.filter(issue=issue, pk=data["parent"]).first()
+    _tell_outcome(
+        request,
+        review.CommentRefused,
+        lambda: review.add_comment(issue, request.user, data["body"], summary=data["summary"], parent=parent),
+        "Your comment was added.",
+    )
     return _back(issue, "editorial-comments")
 
 
@@ -161,17 +176,14 @@ def resolve_comment(
     request: HttpRequest, model_admin: ModelAdmin, issue: Issue, comment_id: int, verb: str
 ) -> HttpResponse:
     comment = get_object_or_404(ReviewComment, issue=issue, pk=comment_id)
-    try:
-        if verb == "resolve":
-            review.resolve(comment, request.user)
-            messages.success(request, "The comment is resolved.")
-        elif verb == "reopen":
-            review.reopen(comment, request.user)
-            messages.success(request, "The comment is open again.")
-        else:
-            raise Http404("No such comment action.")
-    except review.CommentRefused as exc:
-        messages.error(request, exc.message)
+    verbs = {
+        "resolve": (review.resolve, "The comment is resolved."),
+        "reopen": (review.reopen, "The comment is open again."),
+    }
+    if verb not in verbs:
+        raise Http404("No such comment action.")
+    change, success = verbs[verb]
+    _tell_outcome(request, review.CommentRefused, lambda: change(comment, request.user), success)
     return _back(issue, "editorial-comments")
 
 
@@ -223,28 +235,27 @@ def restore_revision(
 
 @require_POST
 def create_preview(request: HttpRequest, model_admin: ModelAdmin, issue: Issue) -> HttpResponse:
-    try:
-        link = previews.create_link(issue, request.user)
-    except previews.PreviewRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
+    _tell_outcome(
+        request,
+        previews.PreviewRefused,
+        lambda: previews.create_link(issue, request.user),
+        lambda link: (
             f"Share this preview link; it works for {previews.PREVIEW_DAYS} days unless you revoke it: "
-            f"{previews.url_for(link)}",
-        )
+            f"{previews.url_for(link)}"
+        ),
+    )
     return _back(issue, "editorial-previews")
 
 
 @require_POST
 def revoke_preview(request: HttpRequest, model_admin: ModelAdmin, issue: Issue, link_id: int) -> HttpResponse:
     link = get_object_or_404(PreviewLink, issue=issue, pk=link_id)
-    try:
-        previews.revoke(link, request.user)
-    except previews.PreviewRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The preview link is revoked: it no longer works.")
+    _tell_outcome(
+        request,
+        previews.PreviewRefused,
+        lambda: previews.revoke(link, request.user),
+        "The preview link is revoked: it no longer works.",
+    )
     return _back(issue, "editorial-previews")
 
 

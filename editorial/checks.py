@@ -65,7 +65,7 @@ def _label(summary: PaperSummary) -> str:
     return f"“{summary.headline}” ({summary.section.name})"
 
 
-def papers_linked(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def papers_linked(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     needs_paper = {PaperSummary.Kind.FEATURE, PaperSummary.Kind.BRIEF}
     return [
         f"{_label(summary)} links no paper."
@@ -98,7 +98,7 @@ def _is_placeholder(alt: str) -> bool:
     return " ".join(alt.split()).casefold() == ALT_PLACEHOLDER.casefold()
 
 
-def figures_described(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def figures_described(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     problems = [
         f"The figure of {_label(summary)} has no alt text."
         for summary in summaries
@@ -118,7 +118,7 @@ def figures_described(issue: Issue, summaries: list[PaperSummary], as_of) -> lis
     return problems
 
 
-def no_empty_section(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def no_empty_section(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     if not summaries:
         return ["The issue has no summaries."]
     return [
@@ -145,7 +145,7 @@ def _links(html: str) -> list[str]:
     return [unescape(match) for match in _HREF.findall(html)]
 
 
-def links_well_formed(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def links_well_formed(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     problems = []
     places = [("the intro", issue.intro_html, "")] + [
         (_label(summary), summary.body_html, summary.paper.link if summary.paper else "")
@@ -163,7 +163,7 @@ def links_well_formed(issue: Issue, summaries: list[PaperSummary], as_of) -> lis
     return problems
 
 
-def no_unresolved_comments(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def no_unresolved_comments(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     from .models import ReviewComment
 
     count = ReviewComment.objects.unresolved().filter(issue=issue).count()
@@ -172,7 +172,7 @@ def no_unresolved_comments(issue: Issue, summaries: list[PaperSummary], as_of) -
     return [f"{count} review comment{' is' if count == 1 else 's are'} not resolved."]
 
 
-def number_is_next(issue: Issue, summaries: list[PaperSummary], as_of) -> list[str]:
+def number_is_next(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     from .models import Transition
 
     others = Issue.objects.exclude(pk=issue.pk)
@@ -182,7 +182,7 @@ def number_is_next(issue: Issue, summaries: list[PaperSummary], as_of) -> list[s
     if issue.is_published:  # an issue already out is judged against those that went out before it
         before &= Q(published_at__lt=issue.published_at)
     if as_of is not None:
-        before |= Q(status=Issue.Status.SCHEDULED, schedule__publish_at__lt=as_of)
+        before |= Q(status=Issue.Status.SCHEDULED, scheduled_for__lt=as_of)
     highest = others.filter(before).aggregate(highest=Max("number"))["highest"]
     if highest is None or issue.number == highest + 1:
         return []

@@ -50,7 +50,7 @@ def dashboard_for(user: User) -> Dashboard:
     schedules = Schedule.objects.select_related("issue", "scheduled_by")
     if not has(user, "publish_issue") and not has(user, "review_issue"):
         schedules = schedules.filter(issue__created_by=user)
-    board.scheduled = list(schedules.filter(issue__status=Status.SCHEDULED).order_by("publish_at"))
+    board.scheduled = list(schedules.filter(issue__status=Status.SCHEDULED).order_by("issue__scheduled_for"))
     if has(user, "publish_issue"):
         board.failed_schedules = list(
             schedules.filter(failed_at__isnull=False, issue__status=Status.APPROVED)

@@ -17,22 +17,14 @@ from dataclasses import dataclass
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from newsletter.forms import IssueAdminForm, PaperSummaryForm
 from newsletter.models import Author, Issue, Paper, PaperSummary, Section
 
-ISSUE_FIELDS = ["number", "title", "slug", "subject", "preheader", "intro", "authors", "tags"]
-SUMMARY_FIELDS = [
-    "section",
-    "position",
-    "kind",
-    "headline",
-    "body",
-    "paper",
-    "figure",
-    "figure_caption",
-    "figure_alt",
-    "writer",
-    "tags",
-]
+# What the drafting forms edit is what a diff compares (a summary's issue is where it stands, not
+# what it says).
+ISSUE_FIELDS: list[str] = IssueAdminForm.Meta.fields
+SUMMARY_FIELDS: list[str] = [name for name in PaperSummaryForm.Meta.fields if name != "issue"]
+_MANY_TO_MANY = ("authors", "tags")  # snapshot() reads them on their own, as sorted lists
 _LABELS = {"subject": "email subject", "figure_alt": "figure alt text", "figure_caption": "figure caption"}
 _RELATED = {"section": Section, "paper": Paper, "writer": Author, "authors": Author}
 
@@ -42,13 +34,13 @@ def snapshot(issue: Issue) -> dict:
     summaries = PaperSummary.objects.filter(issue=issue).prefetch_related("tags")
     return {
         "issue": {
-            **_values(issue, ISSUE_FIELDS[:-2]),
+            **_values(issue, [name for name in ISSUE_FIELDS if name not in _MANY_TO_MANY]),
             "authors": sorted(issue.authors.values_list("pk", flat=True)),
             "tags": sorted(tag.name for tag in issue.tags.all()),
         },
         "summaries": {
             str(summary.pk): {
-                **_values(summary, SUMMARY_FIELDS[:-1]),
+                **_values(summary, [name for name in SUMMARY_FIELDS if name not in _MANY_TO_MANY]),
                 "tags": sorted(tag.name for tag in summary.tags.all()),
             }
             for summary in summaries

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -20,13 +21,14 @@ class EditorialIssueForm(IssueAdminForm):
 
     loaded_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["loaded_version"].initial = self.instance.version
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned_data = self.cleaned_data  # what ModelForm.clean returns
         if self.instance.pk is None:
             return cleaned_data
         loaded = cleaned_data.get("loaded_version")
@@ -68,7 +70,7 @@ class CommentForm(forms.Form):
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, issue: Issue, **kwargs) -> None:
+    def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["summary"].queryset = PaperSummary.objects.filter(issue=issue).order_by(
             "section__position", "position", "pk"
@@ -88,8 +90,9 @@ class ScheduleForm(forms.Form):
     start_send = forms.BooleanField(label="Start sending to subscribers once it is published", required=False)
     comment = forms.CharField(required=False, max_length=2000)
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned_data = self.cleaned_data  # what Form.clean returns
         day, time, zone = (cleaned_data.get(name) for name in ("publish_on", "publish_time", "time_zone"))
         if day and time and zone:
             cleaned_data["publish_at"] = timezone.make_aware(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,23 @@ from newsletter.models import Issue, PaperSummary
 class Transition(models.Model):
     """One move of an issue between states: who, when, from, to and why. Never edited."""
 
+    class Action(models.TextChoices):
+        """What made the move: a workflow action (workflow.py), labelled as its button reads."""
+
+        SUBMIT = "submit", "Submit for review"
+        REQUEST_CHANGES = "request_changes", "Request changes"
+        APPROVE = "approve", "Approve"
+        BACK_TO_DRAFT = "back_to_draft", "Back to draft"
+        SCHEDULE = "schedule", "Schedule"
+        RESCHEDULE = "reschedule", "Reschedule"
+        CANCEL_SCHEDULE = "cancel_schedule", "Cancel the schedule"
+        PUBLISH = "publish", "Publish now"
+        UNPUBLISH = "unpublish", "Unpublish"
+        # Not buttons: saving an approved issue's content, and the system's scheduled moves.
+        EDITED_AFTER_APPROVAL = "edited_after_approval", "Edited after approval"
+        SCHEDULED_PUBLISH = "scheduled_publish", "Published as scheduled"
+        SCHEDULED_PUBLISH_FAILED = "scheduled_publish_failed", "Scheduled publication failed"
+
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")
     # Null for moves the system made on its own (a scheduled publication).
     actor = models.ForeignKey(
@@ -29,7 +47,7 @@ class Transition(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     from_status = models.CharField(max_length=20, choices=Issue.Status.choices)
     to_status = models.CharField(max_length=20, choices=Issue.Status.choices)
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=Action.choices)
     comment = models.TextField(blank=True)
     # The issue's version after the move: a form loaded before it is stale (optimistic locking).
     issue_version = models.PositiveIntegerField(default=0)
@@ -141,7 +159,9 @@ class PreviewLink(models.Model):
 
 
 class Schedule(models.Model):
-    """When a scheduled issue goes public, and whether its send then starts.
+    """How a scheduled issue goes public: in whose time zone, whether its send then starts, and
+    the token of the task that publishes it. The time itself is the issue's `scheduled_for`, set
+    exactly while the issue is scheduled (a check constraint on Issue holds it to that).
 
     The task that publishes it carries the row's token: rescheduling or cancelling gives the row a
     new token or deletes it, so an older task that runs later does nothing. A publication that
@@ -149,7 +169,6 @@ class Schedule(models.Model):
     """
 
     issue = models.OneToOneField(Issue, on_delete=models.CASCADE, related_name="schedule")
-    publish_at = models.DateTimeField(db_index=True)
     # The scheduler's time zone, to show the time as they meant it.
     time_zone = models.CharField(max_length=64, default="UTC")
     start_send = models.BooleanField(
@@ -164,10 +183,13 @@ class Schedule(models.Model):
     failure = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["publish_at"]
+        ordering = ["issue__scheduled_for", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.issue} at {self.local_publish_at:%Y-%m-%d %H:%M} {self.time_zone}"
+        local = self.local_publish_at
+        if local is None:
+            return f"{self.issue}, no longer scheduled"
+        return f"{self.issue} at {local:%Y-%m-%d %H:%M} {self.time_zone}"
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -177,6 +199,8 @@ class Schedule(models.Model):
             return zoneinfo.ZoneInfo("UTC")
 
     @property
-    def local_publish_at(self):
-        """The publication time in the time zone of the editor who scheduled it."""
-        return timezone.localtime(self.publish_at, self.zone)
+    def local_publish_at(self) -> datetime | None:
+        """The publication time in the time zone of the editor who scheduled it (None once the
+        issue is not scheduled any more: a failed publication's row)."""
+        publish_at = self.issue.scheduled_for
+        return timezone.localtime(publish_at, self.zone) if publish_at is not None else None

@@ -13,8 +13,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from newsletter.absolute_urls import absolute_url
 from newsletter.models import Issue
-from newsletter.rendering import absolute_url
 
 from .models import PreviewLink
 from .roles import User, can_view
@@ -41,7 +41,7 @@ class InvalidPreviewLink(Exception):
 
 
 def create_link(issue: Issue, actor: User) -> PreviewLink:
-    if not can_view(actor, issue):
+    if not actor.is_authenticated or not can_view(actor, issue):
         raise PreviewRefused("You may not share this issue.")
     now = timezone.now()
     return PreviewLink.objects.create(issue=issue, created_by=actor, created_at=now, expires_at=now + MAX_AGE)

@@ -33,7 +33,11 @@ def add_comment(
     body = body.strip()
     if not body:
         raise CommentRefused("Write something in the comment.")
-    if not author.has_perm("editorial.add_reviewcomment") or not can_view(author, issue):
+    if (
+        not author.is_authenticated
+        or not author.has_perm("editorial.add_reviewcomment")
+        or not can_view(author, issue)
+    ):
         raise CommentRefused("You may not comment on this issue.")
     if summary is not None and summary.issue_id != issue.pk:
         raise CommentRefused("That summary is not in this issue.")
@@ -53,7 +57,7 @@ def add_comment(
 
 def resolve(comment: ReviewComment, actor: User) -> ReviewComment:
     """A reviewer marks a thread resolved."""
-    if not has(actor, "review_issue"):
+    if not actor.is_authenticated or not has(actor, "review_issue"):
         raise CommentRefused("Only reviewers resolve comments.")
     thread = comment.parent or comment
     if thread.is_resolved:

@@ -14,10 +14,12 @@ django-reversion does not store it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import reversion
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import QuerySet
 from reversion.models import Revision, Version
 
 from newsletter.models import Issue, PaperSummary
@@ -57,19 +59,22 @@ def save_revision(issue: Issue, user: User | None, comment: str = "") -> Revisio
     )
 
 
-def issue_versions(issue: Issue):
+def issue_versions(issue: Issue) -> QuerySet[Version]:
     """The issue's stored versions, newest first, with their revisions and users."""
-    return Version.objects.get_for_object(issue).select_related("revision", "revision__user")
+    versions: QuerySet[Version] = Version.objects.get_for_object(issue).select_related(
+        "revision", "revision__user"
+    )
+    return versions
 
 
-def snapshot_of(version: Version) -> dict:
+def snapshot_of(version: Version) -> dict[str, Any]:
     """The issue and its summaries as `version` (an issue version) stored them, as a snapshot."""
     summary_type = ContentType.objects.get_for_model(PaperSummary)
     issue_values = {name: diffs.normalise(name, value) for name, value in _values(version).items()}
     issue_snapshot = {
         name: _plain(name, issue_values[key]) for name, key in _ISSUE_KEYS.items() if key in issue_values
     }
-    summaries = {}
+    summaries: dict[str, dict[str, object]] = {}
     for summary_version in version.revision.version_set.filter(content_type=summary_type):
         values = _values(summary_version)
         summaries[str(summary_version.object_id)] = {
@@ -82,8 +87,9 @@ def stored_issue_version(version: Version) -> int | None:
     return _values(version).get("version")
 
 
-def _values(version: Version) -> dict:
-    return json.loads(version.serialized_data)[0]["fields"]
+def _values(version: Version) -> dict[str, Any]:
+    fields: dict[str, Any] = json.loads(version.serialized_data)[0]["fields"]
+    return fields
 
 
 # In a serialised object, foreign keys are stored under the field's name, as ids.
@@ -91,7 +97,7 @@ _ISSUE_KEYS = {name: name for name in diffs.ISSUE_FIELDS if name != "tags"}
 _SUMMARY_KEYS = {name: name for name in diffs.SUMMARY_FIELDS if name != "tags"}
 
 
-def _plain(name: str, value):
+def _plain(name: str, value: object) -> object:
     return diffs.normalise(name, value)
 
 

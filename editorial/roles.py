@@ -21,7 +21,8 @@ Anything a role may not do is refused with a page in the admin's layout saying w
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as Account
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from newsletter.models import Issue, Paper, PaperSummary
@@ -31,7 +32,7 @@ EDITOR = "Editor"
 MANAGING_EDITOR = "Managing editor"
 ROLES = (WRITER, EDITOR, MANAGING_EDITOR)
 
-User = AbstractBaseUser | AnonymousUser
+User = Account | AnonymousUser
 
 # A writer changes their own issue while it is theirs to work on; an editor also during review
 # and after approval (which sends it back to review). Scheduled and published issues are not

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from newsletter import seo
 from newsletter import views as public_views
+from newsletter.absolute_urls import site_url
 
 from . import previews
 
@@ -27,7 +28,7 @@ def preview(request: HttpRequest, token: str) -> HttpResponse:
         meta = seo.PageMeta(
             title="Preview unavailable",
             description=exc.message,
-            url=seo.absolute_url(request.path),
+            url=site_url(request.path),
             noindex=True,
         )
         response = render(

@@ -7,6 +7,9 @@
                                      approved ◀──────────────── unpublish ◀──────────────────┘
     approved ──publish──▶ published; editing an approved issue sends it back to in_review.
 
+An issue starts as a draft with `create_issue`, which records its writer (a writer works only on
+the issues they started).
+
 Each function checks who may make the move and whether the issue is ready, changes the state
 with a conditional UPDATE (so two clicks never make two moves), and writes a Transition row
 (actor, time, from, to, comment), all in one transaction. A refusal is a WorkflowError whose
@@ -15,7 +18,8 @@ message the admin shows as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +34,7 @@ from .models import ReviewComment, Schedule, Transition
 from .roles import User, can_edit, has, owns
 
 Status = Issue.Status
+Name = Transition.Action
 
 
 class WorkflowError(Exception):
@@ -61,76 +66,55 @@ class ChecksFailed(NotReady):
 
 @dataclass(frozen=True)
 class Action:
-    name: str
-    label: str
-    sources: frozenset[str]
-    target: str
+    # Its Transition.action; the enum's label is the button's.
+    name: Transition.Action
+    sources: frozenset[Issue.Status]
+    target: Issue.Status
     permission: str
     # Writers act only on their own issues; editors on any.
     own_issue_only_for_writers: bool = False
     danger: bool = False
 
+    @property
+    def label(self) -> str:
+        return self.name.label
+
 
 SUBMIT = Action(
-    "submit",
-    "Submit for review",
+    Name.SUBMIT,
     frozenset({Status.DRAFT, Status.CHANGES_REQUESTED}),
     Status.IN_REVIEW,
     "submit_issue",
     own_issue_only_for_writers=True,
 )
 REQUEST_CHANGES = Action(
-    "request_changes",
-    "Request changes",
-    frozenset({Status.IN_REVIEW}),
-    Status.CHANGES_REQUESTED,
-    "review_issue",
+    Name.REQUEST_CHANGES, frozenset({Status.IN_REVIEW}), Status.CHANGES_REQUESTED, "review_issue"
 )
-APPROVE = Action("approve", "Approve", frozenset({Status.IN_REVIEW}), Status.APPROVED, "review_issue")
+APPROVE = Action(Name.APPROVE, frozenset({Status.IN_REVIEW}), Status.APPROVED, "review_issue")
 BACK_TO_DRAFT = Action(
-    "back_to_draft",
-    "Back to draft",
+    Name.BACK_TO_DRAFT,
     frozenset({Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.APPROVED}),
     Status.DRAFT,
     "submit_issue",
     own_issue_only_for_writers=True,
 )
-SCHEDULE = Action("schedule", "Schedule", frozenset({Status.APPROVED}), Status.SCHEDULED, "publish_issue")
-RESCHEDULE = Action(
-    "reschedule", "Reschedule", frozenset({Status.SCHEDULED}), Status.SCHEDULED, "publish_issue"
-)
+SCHEDULE = Action(Name.SCHEDULE, frozenset({Status.APPROVED}), Status.SCHEDULED, "publish_issue")
+RESCHEDULE = Action(Name.RESCHEDULE, frozenset({Status.SCHEDULED}), Status.SCHEDULED, "publish_issue")
 CANCEL_SCHEDULE = Action(
-    "cancel_schedule",
-    "Cancel the schedule",
-    frozenset({Status.SCHEDULED}),
-    Status.APPROVED,
-    "publish_issue",
-    danger=True,
+    Name.CANCEL_SCHEDULE, frozenset({Status.SCHEDULED}), Status.APPROVED, "publish_issue", danger=True
 )
 PUBLISH = Action(
-    "publish",
-    "Publish now",
-    frozenset({Status.APPROVED, Status.SCHEDULED}),
-    Status.PUBLISHED,
-    "publish_issue",
+    Name.PUBLISH, frozenset({Status.APPROVED, Status.SCHEDULED}), Status.PUBLISHED, "publish_issue"
 )
 UNPUBLISH = Action(
-    "unpublish", "Unpublish", frozenset({Status.PUBLISHED}), Status.APPROVED, "publish_issue", danger=True
+    Name.UNPUBLISH, frozenset({Status.PUBLISHED}), Status.APPROVED, "publish_issue", danger=True
 )
 # Not a button: what saving an approved issue's content does to it.
-EDITED_AFTER_APPROVAL = Action(
-    "edited_after_approval", "Edited after approval", frozenset({Status.APPROVED}), Status.IN_REVIEW, ""
-)
+EDITED_AFTER_APPROVAL = Action(Name.EDITED_AFTER_APPROVAL, frozenset({Status.APPROVED}), Status.IN_REVIEW, "")
 # The system's own moves, for a scheduled issue when its time comes.
-SCHEDULED_PUBLISH = Action(
-    "scheduled_publish", "Published as scheduled", frozenset({Status.SCHEDULED}), Status.PUBLISHED, ""
-)
+SCHEDULED_PUBLISH = Action(Name.SCHEDULED_PUBLISH, frozenset({Status.SCHEDULED}), Status.PUBLISHED, "")
 SCHEDULED_PUBLISH_FAILED = Action(
-    "scheduled_publish_failed",
-    "Scheduled publication failed",
-    frozenset({Status.SCHEDULED}),
-    Status.APPROVED,
-    "",
+    Name.SCHEDULED_PUBLISH_FAILED, frozenset({Status.SCHEDULED}), Status.APPROVED, ""
 )
 
 # The buttons, in the order the admin shows them. Schedule and reschedule have their own form.
@@ -163,11 +147,22 @@ def can_schedule(issue: Issue, actor: User) -> bool:
 # The transitions ------------------------------------------------------------------------------
 
 
+def create_issue(issue: Issue, actor: User) -> Issue:
+    """Save a new issue as a draft started by `actor`: they are its writer, the one writer who may
+    work on it (roles.owns). Every way of creating an issue goes through here."""
+    if not issue._state.adding:
+        raise WrongState("This issue exists already.")
+    if not (actor.is_active and actor.has_perm("newsletter.add_issue")):
+        raise NotAllowed("Your role does not allow you to create issues.")
+    issue.status = Status.DRAFT
+    issue.created_by = actor
+    issue.save()
+    return issue
+
+
 def submit(issue: Issue, actor: User, comment: str = "") -> Transition:
     """The writer hands the issue to the editors."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(SUBMIT, issue, actor)
+    with _taking(SUBMIT, issue, actor):
         if not issue.summaries.exists():
             raise NotReady("Add at least one summary before submitting the issue for review.")
         return _move(issue, actor, SUBMIT, comment)
@@ -176,9 +171,7 @@ def submit(issue: Issue, actor: User, comment: str = "") -> Transition:
 def request_changes(issue: Issue, actor: User, comment: str = "") -> Transition:
     """A reviewer sends the issue back to its writer, saying what to change (a comment now, or
     open review comments)."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(REQUEST_CHANGES, issue, actor)
+    with _taking(REQUEST_CHANGES, issue, actor):
         if not comment.strip() and not ReviewComment.objects.unresolved().filter(issue=issue).exists():
             raise NotReady("Say what should change: write a comment, or leave review comments first.")
         review.mark_reviewed(issue, actor)
@@ -187,9 +180,7 @@ def request_changes(issue: Issue, actor: User, comment: str = "") -> Transition:
 
 def approve(issue: Issue, actor: User, comment: str = "") -> Transition:
     """A reviewer other than the last author of changes approves the issue (four eyes)."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(APPROVE, issue, actor)
+    with _taking(APPROVE, issue, actor):
         last_author = issue.last_edited_by_id or issue.created_by_id
         if last_author is not None and last_author == actor.pk:
             if not actor.is_superuser:
@@ -209,9 +200,7 @@ def approve(issue: Issue, actor: User, comment: str = "") -> Transition:
 
 def back_to_draft(issue: Issue, actor: User, comment: str = "") -> Transition:
     """The writer withdraws the issue (or an editor returns it) to keep working on it."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(BACK_TO_DRAFT, issue, actor)
+    with _taking(BACK_TO_DRAFT, issue, actor):
         return _move(issue, actor, BACK_TO_DRAFT, comment)
 
 
@@ -237,30 +226,26 @@ def schedule(
         if publish_at <= timezone.now():
             raise NotReady("Pick a publication time in the future.")
         _require_checks(issue, as_of=publish_at)
-        schedule_row = scheduling.save_schedule(issue, actor, publish_at, start_send, timezone_name)
+        schedule_row = scheduling.save_schedule(issue, actor, start_send, timezone_name)
         local = timezone.localtime(publish_at, schedule_row.zone)
         note = f"For {local:%Y-%m-%d %H:%M} {schedule_row.time_zone}" + (
             ", then start sending." if start_send else "."
         )
         transition = _move(issue, actor, action, _join(note, comment), scheduled_for=publish_at)
-        scheduling.enqueue_publication(schedule_row)
+        scheduling.enqueue_publication(issue, schedule_row)
         return transition
 
 
 def cancel_schedule(issue: Issue, actor: User, comment: str = "") -> Transition:
     """The issue stays approved and is not published by its schedule."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(CANCEL_SCHEDULE, issue, actor)
+    with _taking(CANCEL_SCHEDULE, issue, actor):
         Schedule.objects.filter(issue=issue).delete()
         return _move(issue, actor, CANCEL_SCHEDULE, comment, scheduled_for=None)
 
 
 def publish(issue: Issue, actor: User, comment: str = "") -> Transition:
     """A managing editor publishes an approved (or scheduled) issue now, if every check passes."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(PUBLISH, issue, actor)
+    with _taking(PUBLISH, issue, actor):
         _require_checks(issue)
         Schedule.objects.filter(issue=issue).delete()
         return _move(issue, actor, PUBLISH, comment, published_at=timezone.now(), scheduled_for=None)
@@ -268,9 +253,7 @@ def publish(issue: Issue, actor: User, comment: str = "") -> Transition:
 
 def unpublish(issue: Issue, actor: User, comment: str = "") -> Transition:
     """The issue leaves the public site and goes back to approved, to be fixed and republished."""
-    with transaction.atomic():
-        _lock(issue)
-        _authorize(UNPUBLISH, issue, actor)
+    with _taking(UNPUBLISH, issue, actor):
         return _move(issue, actor, UNPUBLISH, comment, published_at=None)
 
 
@@ -332,6 +315,15 @@ def run(action_name: str, issue: Issue, actor: User, comment: str = "") -> Trans
 
 
 # Helpers --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _taking(action: Action, issue: Issue, actor: User) -> Iterator[None]:
+    """The transaction of one action: the issue locked and reloaded, the actor allowed."""
+    with transaction.atomic():
+        _lock(issue)
+        _authorize(action, issue, actor)
+        yield
 
 
 def _lock(issue: Issue) -> None:

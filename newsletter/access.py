@@ -16,16 +16,18 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as Account
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from . import seo
+from .absolute_urls import site_url
 from .models import OutboxMessage
 
-User = AbstractBaseUser | AnonymousUser
+User = Account | AnonymousUser
 
 OUTBOX_PERMISSION = "newsletter.view_outboxmessage"
 
@@ -138,7 +140,5 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
             "role_names": role_names(getattr(request, "user", None)),
         }
         return render(request, "admin/refused.html", context, status=403)
-    meta = seo.PageMeta(
-        title="Not allowed", description=message, url=seo.absolute_url(request.path), noindex=True
-    )
+    meta = seo.PageMeta(title="Not allowed", description=message, url=site_url(request.path), noindex=True)
     return render(request, "403.html", {"meta": meta, "message": message}, status=403)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
@@ -60,13 +61,13 @@ class AdminLoginView(LoginView):
     authentication_form = AdminAuthenticationForm
     template_name = "admin/login.html"
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "GET" and admin.site.has_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
         request.current_app = admin.site.name
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs) -> dict:
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(_admin_context(self.request, _("Log in")))
         context["username"] = self.request.user.get_username()
@@ -180,7 +181,9 @@ def _two_factor(request: HttpRequest) -> HttpResponse:
 two_factor = admin.site.admin_view(_two_factor)
 
 
-def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict | None) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
     """django-axes' lockout response (AXES_LOCKOUT_CALLABLE): a page in the admin's layout that says
     when to try again. Every attempt while locked out starts the wait again, so it is from now."""
     cool_off = get_cool_off(request) or timedelta(0)
@@ -192,7 +195,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None, credentials:
     return TemplateResponse(request, "admin/lockout.html", context, status=429).render()
 
 
-def _admin_context(request: HttpRequest, title: str) -> dict:
+def _admin_context(request: HttpRequest, title: str) -> dict[str, Any]:
     return {
         **admin.site.each_context(request),
         "title": title,

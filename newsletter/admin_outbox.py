@@ -13,11 +13,11 @@ from .models import OutboxMessage
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     list_display = ["subject", "to", "created_at", "outbox_link"]
     search_fields = ["subject", "to"]
     date_hierarchy = "created_at"
-    readonly_fields = ["outbox_link", "created_at", "from_email", "to", "subject", "headers", "text_body"]
+    readonly_fields = ("outbox_link", "created_at", "from_email", "to", "subject", "headers", "text_body")
     fields = readonly_fields
     list_per_page = 50
 

@@ -7,8 +7,10 @@ joined or prefetched: a page runs the same few queries for 3 issues or 300.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, ExtractYear, StrIndex, Substr
@@ -41,9 +43,9 @@ def latest_issues(count: int) -> list[Issue]:
     return list(published_issues().order_by("-published_at", "-number").prefetch_related("authors")[:count])
 
 
-def issue_for_page(number: int) -> Issue:
-    """A published issue with its authors and tags (Issue.DoesNotExist when it is not public)."""
-    return published_issues().prefetch_related("authors", "tags").get(number=number)
+def issues_for_page() -> QuerySet[Issue]:
+    """Published issues with the authors and tags an issue's page shows."""
+    return published_issues().prefetch_related("authors", "tags")
 
 
 def issue_summaries(issue: Issue, with_tags: bool = True) -> list[PaperSummary]:
@@ -60,35 +62,48 @@ def issue_summaries(issue: Issue, with_tags: bool = True) -> list[PaperSummary]:
     return summaries
 
 
+Item = TypeVar("Item")
+
+
 @dataclass
-class SectionBlock:
-    """One section of an issue: its features, its "other recent papers" and its news items."""
+class SectionBlock(Generic[Item]):
+    """One section of an issue: its features, its "other recent papers" (briefs) and its news items.
+
+    The items are the summaries themselves on the archive's pages and in the feeds, and
+    rendering.EmailArticle objects in an email.
+    """
 
     section: Section
-    features: list[PaperSummary] = field(default_factory=list)
-    briefs: list[PaperSummary] = field(default_factory=list)
-    news: list[PaperSummary] = field(default_factory=list)
+    features: list[Item] = field(default_factory=list)
+    briefs: list[Item] = field(default_factory=list)
+    news: list[Item] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
         return f"section-{self.section.slug}"
 
+    @property
+    def news_heading(self) -> bool:
+        # A section of news alone ("Other News") needs no "Other news" sub-heading.
+        return bool(self.features or self.briefs)
 
-def group_by_section(summaries: list[PaperSummary]) -> list[SectionBlock]:
-    """Summaries (already in section order) as one block per section, in position order."""
-    blocks = []
-    for _, items in groupby(summaries, key=lambda s: s.section_id):
-        items = list(items)
-        block = SectionBlock(section=items[0].section)
-        for summary in items:
-            if summary.kind == PaperSummary.Kind.BRIEF:
-                block.briefs.append(summary)
-            elif summary.kind == PaperSummary.Kind.NEWS:
-                block.news.append(summary)
-            else:
-                block.features.append(summary)
-        blocks.append(block)
-    return blocks
+
+def group_by_section(
+    summaries: Iterable[PaperSummary], item: Callable[[PaperSummary], Any] | None = None
+) -> list[SectionBlock[Any]]:
+    """One block per section, in the order the sections first come in `summaries`, each summary in
+    the block's list for its kind; `item(summary)`, when given, is what the block holds instead."""
+    blocks: dict[int, SectionBlock[Any]] = {}
+    for summary in summaries:
+        block = blocks.setdefault(summary.section_id, SectionBlock(section=summary.section))
+        entry = item(summary) if item is not None else summary
+        if summary.kind == PaperSummary.Kind.BRIEF:
+            block.briefs.append(entry)
+        elif summary.kind == PaperSummary.Kind.NEWS:
+            block.news.append(entry)
+        else:
+            block.features.append(entry)
+    return list(blocks.values())
 
 
 def neighbours(issue: Issue) -> tuple[Issue | None, Issue | None]:
@@ -121,11 +136,6 @@ def author_summaries(author: Author) -> QuerySet[PaperSummary]:
 
 def author_issues(author: Author) -> list[Issue]:
     return list(published_issues().filter(authors=author).order_by("-published_at", "-number"))
-
-
-def public_tag(slug: str) -> Tag:
-    """The tag with this slug (Tag.DoesNotExist otherwise); its page 404s when nothing public uses it."""
-    return Tag.objects.get(slug=slug)
 
 
 def tag_summaries(tag: Tag) -> QuerySet[PaperSummary]:

@@ -13,6 +13,7 @@ Issues themselves are rendered once per audience by `rendering.render_issue_emai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -24,7 +25,7 @@ from .rendering import RenderedEmail, email_context, inline_css, render_text_tem
 def build_message(
     name: str,
     to: str | Sequence[str],
-    context: Mapping | None = None,
+    context: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     from_email: str | None = None,
 ) -> EmailMultiAlternatives:
@@ -47,7 +48,7 @@ def build_message(
 def send(
     name: str,
     to: str | Sequence[str],
-    context: Mapping | None = None,
+    context: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> int:
     """Render and send the email `name` now; returns the number of messages sent (1)."""

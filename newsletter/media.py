@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -27,8 +27,8 @@ MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
 
 
 @require_safe
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+def serve_media(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
+    response = serve(request, path, document_root=str(settings.MEDIA_ROOT))
     content_type = IMAGE_CONTENT_TYPES.get(PurePosixPath(path).suffix.lower())
     if response.status_code == 200:
         if content_type:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeAlias
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -69,6 +70,27 @@ class Author(models.Model):
         return [line.strip() for line in self.links.splitlines() if line.strip()]
 
 
+# The states and kinds are defined at module level, and nested in their model under the usual
+# name (Issue.Status, PaperSummary.Kind), because a Meta class cannot see its model's body and
+# the check constraints are built from them.
+
+
+class IssueStatus(models.TextChoices):
+    # editorial/workflow.py owns the moves between these states.
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+
+
+class SummaryKind(models.TextChoices):
+    FEATURE = "feature", "Feature (full summary)"
+    BRIEF = "brief", "Brief (other recent papers)"
+    NEWS = "news", "News"
+
+
 class IssueQuerySet(models.QuerySet):
     def published(self) -> IssueQuerySet:
         """What the public may see: published issues whose publication time has come."""
@@ -76,14 +98,7 @@ class IssueQuerySet(models.QuerySet):
 
 
 class Issue(models.Model):
-    class Status(models.TextChoices):
-        # editorial/workflow.py owns the moves between these states.
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        APPROVED = "approved", "Approved"
-        SCHEDULED = "scheduled", "Scheduled"
-        PUBLISHED = "published", "Published"
+    Status: TypeAlias = IssueStatus
 
     number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     title = models.CharField(max_length=200)
@@ -98,11 +113,14 @@ class Issue(models.Model):
     tags = TaggableManager(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # When a scheduled issue goes public: set exactly while the issue is scheduled. Its
+    # editorial.Schedule row keeps the rest (time zone, whether the send starts, the task's token).
+    scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
     # Optimistic locking: every save bumps it; editorial/ refuses a save from a stale form.
     version = models.PositiveIntegerField(default=1, editable=False)
     # Who started the issue (a writer edits only their own drafts) and who changed its content
-    # last (approval needs someone else: four eyes). editorial/ sets both.
+    # last (approval needs someone else: four eyes). editorial/workflow.py sets both
+    # (create_issue, record_edit).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -133,9 +151,18 @@ class Issue(models.Model):
             models.UniqueConstraint(fields=["number"], name="issue_unique_number"),
             # A published issue always has the time it went public.
             models.CheckConstraint(
-                condition=~Q(status="published") | Q(published_at__isnull=False),
+                condition=~Q(status=IssueStatus.PUBLISHED) | Q(published_at__isnull=False),
                 name="issue_published_has_date",
             ),
+            # A scheduled issue always has its time (nothing would publish it otherwise), and only
+            # a scheduled one: the time is never left over from a cancelled schedule.
+            models.CheckConstraint(
+                condition=Q(status=IssueStatus.SCHEDULED, scheduled_for__isnull=False)
+                | (~Q(status=IssueStatus.SCHEDULED) & Q(scheduled_for__isnull=True)),
+                name="issue_scheduled_has_time",
+            ),
+            # The workflow's states only: a status nobody handles would hide the issue for good.
+            models.CheckConstraint(condition=Q(status__in=IssueStatus.values), name="issue_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -225,10 +252,7 @@ class Paper(models.Model):
 
 
 class PaperSummary(models.Model):
-    class Kind(models.TextChoices):
-        FEATURE = "feature", "Feature (full summary)"
-        BRIEF = "brief", "Brief (other recent papers)"
-        NEWS = "news", "News"
+    Kind: TypeAlias = SummaryKind
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="summaries")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="summaries")
@@ -258,6 +282,10 @@ class PaperSummary(models.Model):
         ordering = ["issue", "section__position", "position", "pk"]
         verbose_name_plural = "paper summaries"
         indexes = [models.Index(fields=["issue", "section", "position"], name="summary_issue_order")]
+        constraints = [
+            # The kinds the templates and the checks know how to show and judge.
+            models.CheckConstraint(condition=Q(kind__in=SummaryKind.values), name="summary_kind_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.headline

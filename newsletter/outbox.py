@@ -56,7 +56,7 @@ def outbox_row(message: EmailMessage) -> OutboxMessage:
     )
 
 
-def _decoded(value) -> str:
+def _decoded(value: object) -> str:
     # Non-ASCII headers go out as RFC 2047 encoded words; staff read them decoded.
     return str(make_header(decode_header(str(value))))
 

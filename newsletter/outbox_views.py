@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,11 +37,11 @@ EMAIL_CSP = (
 )
 
 
-def staff_only(view: Callable) -> Callable:
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Anonymous visitors go to the admin login and come back; signed-in non-staff are refused."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not access.may_open_outbox(request.user):
@@ -49,7 +51,7 @@ def staff_only(view: Callable) -> Callable:
     return wrapper
 
 
-def _readable(request: HttpRequest, messages, pk: int) -> OutboxMessage:
+def _readable(request: HttpRequest, messages: QuerySet[OutboxMessage], pk: int) -> OutboxMessage:
     """The message `pk`: 404 when there is none, refused when it is not the user's to read."""
     message = get_object_or_404(messages, pk=pk)
     if not access.may_read(request.user, message):

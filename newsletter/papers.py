@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -243,7 +244,7 @@ def find_or_create_paper(reference: PaperReference) -> tuple[Paper, bool]:
     return paper, False
 
 
-def _details(reference: PaperReference) -> dict:
+def _details(reference: PaperReference) -> dict[str, Any]:
     return {
         "title": reference.title,
         "url": reference.url,

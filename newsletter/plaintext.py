@@ -11,6 +11,7 @@ import re
 import textwrap
 from collections.abc import Iterable
 from html.parser import HTMLParser
+from typing import Any
 
 TEXT_WIDTH = 72
 _WHITESPACE = re.compile(r"\s+")
@@ -69,7 +70,7 @@ class _TextWriter(HTMLParser):
         self.used: list[int] = []
         self.blocks: list[tuple[str, str]] = []  # (separator before it, text)
         self.inline: list[str] = []
-        self.lists: list[list] = []  # [tag, items so far], innermost last
+        self.lists: list[list[Any]] = []  # [tag, items so far], innermost last
         self.bullet = ""  # the marker the current list item's first line still has to carry
         self.quote_depth = 0
         self.pre: list[str] | None = None

@@ -42,10 +42,8 @@ import html as html_module
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from html import unescape
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 import css_inline
 import markdown
@@ -58,9 +56,11 @@ from django.template.loader import get_template, render_to_string
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
+from .absolute_urls import absolute_url, absolutize_urls, site_url
 from .plaintext import TEXT_WIDTH, LinkReferences, html_to_plain_text, tidy_text, wrap
 
 if TYPE_CHECKING:
+    from .archive import SectionBlock
     from .models import Issue, PaperSummary, Section
 
 ALLOWED_TAGS = {
@@ -201,7 +201,7 @@ def personalize(rendered: str, values: Mapping[str, str], *, html: bool = False)
 
 def preview_values(issue: Issue | None = None) -> dict[str, str]:
     """Values for a preview or a test send: the links go to the issue on the web ("view in browser")."""
-    web_url = issue_web_url(issue) if issue is not None else settings.SITE_URL + "/"
+    web_url = issue_web_url(issue) if issue is not None else site_url("/")
     return {"name": "", "email": "", "unsubscribe_url": web_url, "preferences_url": web_url}
 
 
@@ -239,31 +239,12 @@ def render_text_template(template_name: str, context: Mapping) -> str:
 
 
 def issue_web_url(issue: Issue) -> str:
-    return absolute_url(issue.get_absolute_url())
+    return site_url(issue.get_absolute_url())
 
 
-def absolute_url(url: str, base: str | None = None) -> str:
-    """`url` made absolute: "/media/x.jpg" becomes SITE_URL + "/media/x.jpg" (SITE_URL may end in a
-    path prefix), and other relative URLs ("#notes", "x.html") resolve against `base`."""
-    if url.startswith("/") and not url.startswith("//"):
-        return settings.SITE_URL + url
-    return urljoin(base or settings.SITE_URL + "/", url)
-
-
-_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
-
-
-def absolutize_urls(html: str, base: str) -> str:
-    """Every href and src in sanitised HTML made absolute against `base`; mail clients have no
-    page address to resolve "/media/..." or "#anchor" against."""
-
-    def absolute(match: re.Match) -> str:
-        url = unescape(match.group(2)).strip()
-        if _PLACEHOLDER.fullmatch(url):
-            return match.group(0)
-        return f"{match.group(1)}{escape(absolute_url(url, base))}{match.group(3)}"
-
-    return _URL_ATTRIBUTE.sub(absolute, html)
+def _absolute_html(html: str, web_url: str) -> str:
+    """Stored HTML for an email: links made absolute against the issue's page, placeholders kept."""
+    return mark_safe(absolutize_urls(html, web_url, keep=_PLACEHOLDER))
 
 
 @dataclass
@@ -280,20 +261,6 @@ class EmailArticle:
     figure_alt: str = ""
 
 
-@dataclass
-class EmailSection:
-    section: Section
-    features: list[EmailArticle] = field(default_factory=list)
-    briefs: list[EmailArticle] = field(default_factory=list)
-    news: list[EmailArticle] = field(default_factory=list)
-    text: str = ""
-
-    @property
-    def news_heading(self) -> bool:
-        # A section of news alone ("Other News") needs no "Other news" sub-heading.
-        return bool(self.features or self.briefs)
-
-
 def render_issue_email(
     issue: Issue, sections: Iterable[Section | int | str] | None = None, fmt: str = EmailFormat.HTML
 ) -> RenderedEmail:
@@ -303,6 +270,7 @@ def render_issue_email(
     empty means all, as a subscriber who chose no section gets everything. Rendering runs the same
     few queries however many summaries the issue has.
     """
+    from .archive import group_by_section
     from .models import PaperSummary, Section
 
     summaries = PaperSummary.objects.filter(issue=issue).select_related("section", "paper")
@@ -315,8 +283,8 @@ def render_issue_email(
 
     web_url = issue_web_url(issue)
     refs = LinkReferences()
-    email_sections = _group_by_section(summaries, web_url)
-    intro_html = mark_safe(absolutize_urls(issue.intro_html, web_url))
+    blocks = group_by_section(summaries, lambda summary: _article(summary, web_url))
+    intro_html = _absolute_html(issue.intro_html, web_url)
     context = {
         "issue": issue,
         "issue_url": web_url,
@@ -324,14 +292,13 @@ def render_issue_email(
         "preheader": issue.description,
         "preheader_filler": _PREHEADER_FILLER,
         "intro_html": intro_html,
-        "sections": email_sections,
+        "sections": blocks,
         "chosen_sections": chosen,
         **email_context(),
     }
     context["heading"] = _heading_text(f"{settings.SITE_NAME} #{issue.number}: {issue.title}")
     context["intro_text"] = _block_text(intro_html, refs)
-    for email_section in email_sections:
-        email_section.text = _section_text(email_section, refs)
+    context["section_texts"] = [_section_text(block, refs) for block in blocks]
     text = render_text_template("email/issue.txt", context)
     html = ""
     if fmt == EmailFormat.HTML:
@@ -344,7 +311,7 @@ def email_context() -> dict[str, str]:
     and the placeholder tokens for the links each recipient gets."""
     return {
         "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL + "/",
+        "site_url": site_url("/"),
         "postal_address": settings.POSTAL_ADDRESS,
         **{f"{name}_placeholder": placeholder(name) for name in PLACEHOLDERS},
     }
@@ -360,29 +327,13 @@ def _chosen_sections(section_model: type[Section], sections: Iterable[Section | 
     return list(section_model.objects.filter(Q(pk__in=pks) | Q(slug__in=slugs)))
 
 
-def _group_by_section(summaries: Iterable[PaperSummary], web_url: str) -> list[EmailSection]:
-    from .models import PaperSummary
-
-    groups: dict[int, EmailSection] = {}
-    for summary in summaries:
-        group = groups.setdefault(summary.section_id, EmailSection(section=summary.section))
-        article = _article(summary, web_url)
-        if summary.kind == PaperSummary.Kind.BRIEF:
-            group.briefs.append(article)
-        elif summary.kind == PaperSummary.Kind.NEWS:
-            group.news.append(article)
-        else:
-            group.features.append(article)
-    return list(groups.values())
-
-
 def _article(summary: PaperSummary, web_url: str) -> EmailArticle:
     from .models import PaperSummary
 
     link = absolute_url(summary.paper.link, web_url) if summary.paper and summary.paper.link else ""
     article = EmailArticle(
         summary=summary,
-        body_html=mark_safe(absolutize_urls(summary.body_html, web_url)),
+        body_html=_absolute_html(summary.body_html, web_url),
         link=link,
         link_label="Read more" if summary.kind == PaperSummary.Kind.NEWS else "Read the paper",
     )
@@ -405,15 +356,15 @@ def _heading_text(title: str) -> str:
     return f"{title}\n{'=' * max(len(line) for line in title.splitlines())}"
 
 
-def _section_text(email_section: EmailSection, refs: LinkReferences) -> str:
-    name = email_section.section.name
+def _section_text(block: SectionBlock[EmailArticle], refs: LinkReferences) -> str:
+    name = block.section.name
     parts = [f"{name}\n{'-' * len(name)}"]
-    parts += [_article_text(article, refs) for article in email_section.features]
-    if email_section.briefs:
-        parts.append(_briefs_text(email_section.briefs, refs))
-    if email_section.news and email_section.news_heading:
+    parts += [_article_text(article, refs) for article in block.features]
+    if block.briefs:
+        parts.append(_briefs_text(block.briefs, refs))
+    if block.news and block.news_heading:
         parts.append("### Other news")
-    parts += [_article_text(article, refs) for article in email_section.news]
+    parts += [_article_text(article, refs) for article in block.news]
     return "\n\n".join(parts)
 
 

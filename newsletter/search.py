@@ -157,37 +157,31 @@ class _Backend:
     def hits(self, page: list[tuple[str, int, float, int]]) -> list[SearchHit]:
         issue_ids = [hit_id for kind, hit_id, _, _ in page if kind == "issue"]
         summary_ids = [hit_id for kind, hit_id, _, _ in page if kind == "summary"]
-        issues = {row.pk: row for row in self.issue_rows(issue_ids)} if issue_ids else {}
-        summaries = {row.pk: row for row in self.summary_rows(summary_ids)} if summary_ids else {}
-        hits = []
-        for kind, hit_id, rank, _ in page:
-            if kind == "issue" and hit_id in issues:
-                issue = issues[hit_id]
-                hits.append(
-                    SearchHit(
-                        kind="issue",
-                        title=issue.title,
-                        url=issue.get_absolute_url(),
-                        snippet_html=self.snippet(issue),
-                        issue_number=issue.number,
-                        section_name="",
-                        rank=float(rank or 0),
-                    )
-                )
-            elif kind == "summary" and hit_id in summaries:
-                summary = summaries[hit_id]
-                hits.append(
-                    SearchHit(
-                        kind="summary",
-                        title=summary.headline,
-                        url=summary.get_absolute_url(),
-                        snippet_html=self.snippet(summary),
-                        issue_number=summary.issue.number,
-                        section_name=summary.section.name,
-                        rank=float(rank or 0),
-                    )
-                )
-        return hits
+        rows: dict[tuple[str, int], Issue | PaperSummary] = {}
+        if issue_ids:
+            rows.update((("issue", row.pk), row) for row in self.issue_rows(issue_ids))
+        if summary_ids:
+            rows.update((("summary", row.pk), row) for row in self.summary_rows(summary_ids))
+        return [
+            self.hit(kind, rows[kind, hit_id], rank)
+            for kind, hit_id, rank, _ in page
+            if (kind, hit_id) in rows
+        ]
+
+    def hit(self, kind: str, row: Issue | PaperSummary, rank: float | None) -> SearchHit:
+        if isinstance(row, Issue):
+            title, issue_number, section_name = row.title, row.number, ""
+        else:
+            title, issue_number, section_name = row.headline, row.issue.number, row.section.name
+        return SearchHit(
+            kind=kind,
+            title=title,
+            url=row.get_absolute_url(),
+            snippet_html=self.snippet(row),
+            issue_number=issue_number,
+            section_name=section_name,
+            rank=float(rank or 0),
+        )
 
 
 class _PostgresSearch(_Backend):

@@ -15,16 +15,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
+from .absolute_urls import absolute_url, site_url
 from .models import Issue, PaperSummary
 
 DESCRIPTION_LENGTH = 160
-
-
-def absolute_url(path_or_url: str) -> str:
-    """SITE_URL + path, leaving URLs that are already absolute (object storage) alone."""
-    if path_or_url.startswith(("https://", "http://")):
-        return path_or_url
-    return settings.SITE_URL + path_or_url
 
 
 def canonical_url(request: HttpRequest, keep: tuple[str, ...] = ("page",)) -> str:
@@ -38,7 +32,7 @@ def canonical_url(request: HttpRequest, keep: tuple[str, ...] = ("page",)) -> st
         if value and not (name == "page" and value == "1"):
             params.append((name, value))
     query = f"?{urlencode(params)}" if params else ""
-    return absolute_url(request.path) + query
+    return site_url(request.path) + query
 
 
 def shorten(text: str, length: int = DESCRIPTION_LENGTH) -> str:
@@ -87,6 +81,7 @@ def first_figure(summaries: list[PaperSummary]) -> PaperSummary | None:
 def figure_image(summary: PaperSummary | None) -> dict[str, str]:
     if summary is None:
         return {}
+    # A storage URL: "/media/..." on disk, already absolute on object storage.
     return {"image": absolute_url(summary.figure_web.url), "image_alt": summary.figure_alt}
 
 
@@ -103,7 +98,7 @@ def json_ld(data: dict) -> SafeString:
 
 
 def issue_json_ld(issue: Issue, meta: PageMeta) -> SafeString:
-    publisher = {"@type": "Organization", "name": settings.SITE_NAME, "url": absolute_url("/")}
+    publisher = {"@type": "Organization", "name": settings.SITE_NAME, "url": site_url("/")}
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -114,12 +109,12 @@ def issue_json_ld(issue: Issue, meta: PageMeta) -> SafeString:
         "datePublished": issue.published_at,
         "dateModified": max(issue.updated_at, issue.published_at),
         "author": [
-            {"@type": "Person", "name": author.name, "url": absolute_url(author.get_absolute_url())}
+            {"@type": "Person", "name": author.name, "url": site_url(author.get_absolute_url())}
             for author in issue.authors.all()
         ]
         or publisher,
         "publisher": publisher,
-        "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": absolute_url("/")},
+        "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": site_url("/")},
         "keywords": [tag.name for tag in issue.tags.all()],
     }
     if meta.image:

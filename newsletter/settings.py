@@ -223,7 +223,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ML Safety Newsletter <newsletter
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Every ANYMAIL_<NAME> variable (ANYMAIL_SENDGRID_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...) becomes
 # ANYMAIL["<NAME>"], so any ESP's keys are set without editing this file.
-ANYMAIL = {
+ANYMAIL: dict[str, str | list[str]] = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
@@ -315,13 +315,15 @@ _csp_directives = {
 if env("CSP_REPORT_URI"):
     _csp_directives["report-uri"] = [env("CSP_REPORT_URI")]
 if env_bool("CSP_REPORT_ONLY", False):
-    CONTENT_SECURITY_POLICY = None
-    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives}
+    CONTENT_SECURITY_POLICY: dict[str, dict[str, list[str]]] | None = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, dict[str, list[str]]] | None = {
+        "DIRECTIVES": _csp_directives
+    }
 else:
     CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives}
     CONTENT_SECURITY_POLICY_REPORT_ONLY = None
 # Permissions-Policy on every response: no page of ours uses these browser features, so none may.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

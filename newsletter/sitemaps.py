@@ -9,6 +9,7 @@ and tags that published content uses.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,11 +22,11 @@ from .archive import archive_papers
 from .models import Author, Issue, Paper, PaperSummary, Section
 
 
-class SiteUrlSitemap(Sitemap):
+class SiteUrlSitemap(Sitemap[Any]):
     def get_protocol(self, protocol: str | None = None) -> str:
         return urlsplit(settings.SITE_URL).scheme
 
-    def get_domain(self, site=None) -> str:
+    def get_domain(self, site: object = None) -> str:
         # The sitemap joins "<protocol>://<domain><path>"; a SITE_URL path prefix rides along.
         parts = urlsplit(settings.SITE_URL)
         return parts.netloc + parts.path.rstrip("/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_tasks import task
 
 from . import emails
@@ -9,7 +11,7 @@ from . import emails
 
 @task()
 def send_email_task(
-    name: str, to: list[str], context: dict | None = None, headers: dict | None = None
+    name: str, to: list[str], context: dict[str, Any] | None = None, headers: dict[str, str] | None = None
 ) -> int:
     """Send the named email (see newsletter.emails) from a worker. Arguments are JSON: the context
     holds plain values, not model instances."""

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as Account
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -29,7 +30,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-User = AbstractBaseUser | AnonymousUser
+User = Account | AnonymousUser
 
 NONE = "none"
 MANAGING_EDITORS = "managing_editors"
@@ -66,12 +67,12 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 def new_secret() -> str:
     """A new TOTP secret, hex-encoded as TOTPDevice.key keeps it (20 random bytes, as RFC 4226 asks)."""
-    return random_hex(20)
+    return str(random_hex(20))
 
 
 def provisioning_uri(user: User, secret: str) -> str:
     """The otpauth:// URI an authenticator app reads from the QR code."""
-    return TOTPDevice(user=user, key=secret).config_url
+    return str(TOTPDevice(user=user, key=secret).config_url)
 
 
 def qr_code_svg(uri: str) -> str:
@@ -135,7 +136,7 @@ def is_verified(request: HttpRequest) -> bool:
 def mark_verified(request: HttpRequest, device: TOTPDevice) -> None:
     """Record in the session that its user gave a code from `device` (after enrolling, say)."""
     request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    request.user.otp_device = device
+    request.user.otp_device = device  # type: ignore[union-attr]  # OTPMiddleware's attribute
 
 
 def _is_code(token: str) -> bool:

@@ -13,14 +13,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 from . import uploads
+from .absolute_urls import absolute_url
 from .images import WEB_WIDTH
-from .rendering import absolute_url, markdown_to_html
+from .rendering import markdown_to_html
 
 # Whoever may write an issue's intro or a summary may put an image in it.
 UPLOAD_PERMISSIONS = (
@@ -35,7 +36,7 @@ class EditorImageForm(forms.Form):
     image = uploads.ImageUploadField(max_width=WEB_WIDTH)
 
 
-def may_upload(user: AbstractBaseUser | AnonymousUser) -> bool:
+def may_upload(user: User | AnonymousUser) -> bool:
     return user.is_active and user.is_staff and any(user.has_perm(name) for name in UPLOAD_PERMISSIONS)
 
 

@@ -8,10 +8,12 @@ holds them to it), and public pages may be cached for five minutes by browsers a
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -21,8 +23,9 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from . import archive, seo
+from .absolute_urls import site_url
 from .bibtex import bibtex_entry, bibtex_file, citation_key
-from .models import Author, Issue, Paper, Section
+from .models import Author, Issue, Paper, PaperSummary, Section
 from .search import search as search_archive
 
 logger = logging.getLogger(__name__)
@@ -108,10 +111,7 @@ def issue_page_context(request: HttpRequest, issue: Issue) -> dict:
 
 @public_page
 def issue_detail(request: HttpRequest, number: int) -> HttpResponse:
-    try:
-        issue = archive.issue_for_page(number)
-    except Issue.DoesNotExist as exc:
-        raise Http404("No such issue.") from exc
+    issue = get_object_or_404(archive.issues_for_page(), number=number)
     return render(request, "newsletter/issue_detail.html", issue_page_context(request, issue))
 
 
@@ -124,33 +124,45 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "newsletter/section_detail.html", {"meta": meta, "section": section, "page": page})
 
 
+def issues_and_summaries(
+    request: HttpRequest, issues: list[Issue], summaries: QuerySet[PaperSummary], nothing: str
+) -> dict[str, Any]:
+    """What includes/_issues_and_summaries.html shows: every issue and a page of the summaries.
+
+    A 404 with the message `nothing` when both are empty: an author or a tag with nothing
+    published has no public page.
+    """
+    page = paginate(request, summaries)
+    if not page.paginator.count and not issues:
+        raise Http404(nothing)
+    return {"issues": issues, "page": page}
+
+
 @public_page
 def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
-    page = paginate(request, archive.author_summaries(author))
-    issues = archive.author_issues(author)
-    if not page.paginator.count and not issues:
-        raise Http404("Nothing published by this author yet.")
+    listing = issues_and_summaries(
+        request,
+        archive.author_issues(author),
+        archive.author_summaries(author),
+        "Nothing published by this author yet.",
+    )
     description = author.bio or f"Issues and summaries by {author.name} in the {settings.SITE_NAME}."
-    meta = seo.page_meta(request, author.name, description, page_number=page.number, type="profile")
-    context = {"meta": meta, "author": author, "page": page, "issues": issues}
-    return render(request, "newsletter/author_detail.html", context)
+    meta = seo.page_meta(
+        request, author.name, description, page_number=listing["page"].number, type="profile"
+    )
+    return render(request, "newsletter/author_detail.html", {"meta": meta, "author": author, **listing})
 
 
 @public_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        tag = archive.public_tag(slug)
-    except Tag.DoesNotExist as exc:
-        raise Http404("No such tag.") from exc
-    page = paginate(request, archive.tag_summaries(tag))
-    issues = archive.tag_issues(tag)
-    if not page.paginator.count and not issues:
-        raise Http404("Nothing published with this tag yet.")
+    tag = get_object_or_404(Tag, slug=slug)
+    listing = issues_and_summaries(
+        request, archive.tag_issues(tag), archive.tag_summaries(tag), "Nothing published with this tag yet."
+    )
     description = f"Issues and paper summaries tagged “{tag.name}” in the {settings.SITE_NAME}."
-    meta = seo.page_meta(request, f"Tagged “{tag.name}”", description, page_number=page.number)
-    context = {"meta": meta, "tag": tag, "page": page, "issues": issues}
-    return render(request, "newsletter/tag_detail.html", context)
+    meta = seo.page_meta(request, f"Tagged “{tag.name}”", description, page_number=listing["page"].number)
+    return render(request, "newsletter/tag_detail.html", {"meta": meta, "tag": tag, **listing})
 
 
 class PaperFilterForm(forms.Form):
@@ -270,7 +282,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     meta = seo.PageMeta(
         title="Page not found",
         description="There is no page at this address.",
-        url=seo.absolute_url(request.path),
+        url=site_url(request.path),
         noindex=True,
     )
     return render(request, "404.html", {"meta": meta}, status=404)

@@ -4,12 +4,10 @@ management commands (subscriptions.py, importing.py, exporting.py, suppression.p
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpRequest,
@@ -25,73 +23,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from newsletter.models import Issue
-
 from . import sending, stats, subscriptions, suppression
-from .addresses import InvalidAddress, address_hash, normalise_email
-from .exporting import export_rows
+from .addresses import address_hash
+from .exporting import csv_lines
+from .forms import ImportForm, StartSendForm, SubscriberAddForm, SuppressionAddForm
 from .importing import ImportFileError, import_file
 from .models import Delivery, Send, Subscriber, Suppression
-
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
-
-class SubscriberAddForm(forms.ModelForm):
-    consent_basis = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="How and when this person agreed to receive the newsletter. Recorded with the subscriber.",
-    )
-
-    class Meta:
-        model = Subscriber
-        fields = ["email", "name", "sections", "format", "consent_basis"]
-        widgets = {"sections": forms.CheckboxSelectMultiple}
-
-    def clean_email(self) -> str:
-        try:
-            email = normalise_email(self.cleaned_data["email"])
-        except InvalidAddress as exc:
-            raise ValidationError(str(exc)) from exc
-        if suppression.is_suppressed(email):
-            raise ValidationError("This address is on the suppression list and will not be added.")
-        if Subscriber.objects.filter(email=email).exists():
-            raise ValidationError("This address is already on the list; edit it instead.")
-        return email
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV, UTF-8, header row first: email, and optionally name and sections.")
-    consent_basis = forms.CharField(
-        label="Consent basis",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=(
-            "How and when these people agreed to receive the newsletter (for example: “signed up on "
-            "the old site’s form, 2023–2024, double opt-in”). Recorded on every imported subscriber."
-        ),
-    )
-    dry_run = forms.BooleanField(label="Dry run: report only, change nothing", required=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError(
-                f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it."
-            )
-        return upload
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(queryset, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in export_rows(queryset)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+from .tracking import analytics
 
 
 @admin.register(Subscriber)
@@ -210,7 +148,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected subscribers as CSV", permissions=["view"])
     def export_selected(self, request, queryset):
-        return csv_response(queryset, _export_filename())
+        return _csv_download(queryset)
 
     @admin.action(
         description="Unsubscribe selected subscribers (and suppress their addresses)", permissions=["change"]
@@ -288,7 +226,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             return HttpResponseBadRequest(
                 "The address has filters this list does not know: export from the list."
             )
-        return csv_response(changelist.queryset, _export_filename())
+        return _csv_download(changelist.queryset)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -300,22 +238,12 @@ class SubscriberAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-def _export_filename() -> str:
-    return f"subscribers-{timezone.localtime():%Y-%m-%d-%H%M}.csv"
-
-
-class SuppressionAddForm(forms.ModelForm):
-    email = forms.CharField(max_length=320, help_text="Stored only as a hash.")
-
-    class Meta:
-        model = Suppression
-        fields = ["email", "reason", "note"]
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if Suppression.objects.filter(email_hash=address_hash(email)).exists():
-            raise ValidationError("This address is already suppressed.")
-        return email
+def _csv_download(subscribers) -> StreamingHttpResponse:
+    """The export of `subscribers` as a CSV file to save, streamed as it is read."""
+    response = StreamingHttpResponse(csv_lines(subscribers), content_type="text/csv; charset=utf-8")
+    filename = f"subscribers-{timezone.localtime():%Y-%m-%d-%H%M}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @admin.register(Suppression)
@@ -358,27 +286,6 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 # The send pipeline ---------------------------------------------------------------------------
-
-
-class StartSendForm(forms.Form):
-    # The choices are set per form: "published" compares with the time the form is made.
-    issue = forms.ModelChoiceField(
-        queryset=Issue.objects.none(), help_text="Only published issues can be sent."
-    )
-    kind = forms.ChoiceField(
-        label="Audience",
-        choices=[
-            (Send.Kind.FULL, "Every mailable subscriber (once per issue)"),
-            (Send.Kind.RESEND, "Again, only to subscribers who did not get this issue"),
-        ],
-        widget=forms.RadioSelect,
-        initial=Send.Kind.FULL,
-    )
-    confirm = forms.BooleanField(label="Yes, send this issue now", required=True)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["issue"].queryset = Issue.objects.published().order_by("-number")
 
 
 # The controls a send's page offers: URL name, domain function, message when done.
@@ -484,7 +391,7 @@ class SendAdmin(admin.ModelAdmin):
             "deliveries_url": reverse("admin:subscribers_delivery_changelist")
             + f"?send__id__exact={send.pk}",
             "can_control": request.user.has_perm(sending.SEND_PERMISSION),
-            "analytics": _analytics(send),
+            "analytics": analytics.analytics_context(send),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -541,14 +448,6 @@ class SendAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected sends")
     def cancel_selected(self, request, queryset):
         self._act(request, queryset, sending.cancel)
-
-
-def _analytics(send: Send):
-    """The webhooks' analytics panel, when that module provides it."""
-    from .tracking import analytics
-
-    context = getattr(analytics, "analytics_context", None)
-    return context(send) if context else None
 
 
 @admin.register(Delivery)

@@ -1,4 +1,5 @@
-"""CSV export of subscribers, shared by the admin and `manage.py export_subscribers`.
+"""CSV export of subscribers, one writer shared by the admin's download and
+`manage.py export_subscribers`.
 
 The email, name and sections columns are the import's columns, so an export re-imports.
 """
@@ -49,14 +50,27 @@ def export_rows(subscribers: QuerySet[Subscriber]) -> Iterator[list[str]]:
         ]
 
 
+def csv_lines(subscribers: QuerySet[Subscriber]) -> Iterator[str]:
+    """The export as CSV text, one line at a time: the admin streams these as its download."""
+    writer = csv.writer(_Echo())
+    for row in export_rows(subscribers):
+        yield writer.writerow(row)
+
+
 def write_csv(subscribers: QuerySet[Subscriber], out) -> int:
     """Write the export of `subscribers` to the text stream `out`; returns the number of subscribers."""
-    writer = csv.writer(out)
     count = -1
-    for row in export_rows(subscribers):
-        writer.writerow(row)
+    for line in csv_lines(subscribers):
+        out.write(line)
         count += 1
     return count
+
+
+class _Echo:
+    """A file whose write() hands the text back, so csv.writer's writerow() returns the line."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 def _iso(value) -> str:

@@ -1,14 +1,19 @@
-"""Forms validate and normalise what people type; subscriptions.py then does the work."""
+"""Forms validate and normalise what people type; subscriptions.py (or the sending, importing
+and suppression modules) then does the work. The public pages' forms come first, then the
+admin's: adding a subscriber, importing a CSV, suppressing an address, starting a send."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from newsletter.models import Section
+from newsletter.models import Issue, Section
 
-from .addresses import InvalidAddress, normalise_email
-from .models import Subscriber
+from . import suppression
+from .addresses import InvalidAddress, address_hash, normalise_email
+from .models import Send, Subscriber, Suppression
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 PAUSE_CHOICES = [
     (0, "Not paused"),
@@ -133,3 +138,85 @@ class DeleteForm(forms.Form):
         label="I understand: this deletes my subscription and everything you hold about me, for good.",
         error_messages={"required": "Tick the box to confirm that you want everything deleted."},
     )
+
+
+# The admin's forms ---------------------------------------------------------------------------
+
+
+class SubscriberAddForm(forms.ModelForm):
+    consent_basis = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="How and when this person agreed to receive the newsletter. Recorded with the subscriber.",
+    )
+
+    class Meta:
+        model = Subscriber
+        fields = ["email", "name", "sections", "format", "consent_basis"]
+        widgets = {"sections": forms.CheckboxSelectMultiple}
+
+    def clean_email(self) -> str:
+        try:
+            email = normalise_email(self.cleaned_data["email"])
+        except InvalidAddress as exc:
+            raise ValidationError(str(exc)) from exc
+        if suppression.is_suppressed(email):
+            raise ValidationError("This address is on the suppression list and will not be added.")
+        if Subscriber.objects.filter(email=email).exists():
+            raise ValidationError("This address is already on the list; edit it instead.")
+        return email
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV, UTF-8, header row first: email, and optionally name and sections.")
+    consent_basis = forms.CharField(
+        label="Consent basis",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "How and when these people agreed to receive the newsletter (for example: “signed up on "
+            "the old site’s form, 2023–2024, double opt-in”). Recorded on every imported subscriber."
+        ),
+    )
+    dry_run = forms.BooleanField(label="Dry run: report only, change nothing", required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(
+                f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it."
+            )
+        return upload
+
+
+class SuppressionAddForm(forms.ModelForm):
+    email = forms.CharField(max_length=320, help_text="Stored only as a hash.")
+
+    class Meta:
+        model = Suppression
+        fields = ["email", "reason", "note"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if Suppression.objects.filter(email_hash=address_hash(email)).exists():
+            raise ValidationError("This address is already suppressed.")
+        return email
+
+
+class StartSendForm(forms.Form):
+    # The choices are set per form: "published" compares with the time the form is made.
+    issue = forms.ModelChoiceField(
+        queryset=Issue.objects.none(), help_text="Only published issues can be sent."
+    )
+    kind = forms.ChoiceField(
+        label="Audience",
+        choices=[
+            (Send.Kind.FULL, "Every mailable subscriber (once per issue)"),
+            (Send.Kind.RESEND, "Again, only to subscribers who did not get this issue"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Send.Kind.FULL,
+    )
+    confirm = forms.BooleanField(label="Yes, send this issue now", required=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issue"].queryset = Issue.objects.published().order_by("-number")

@@ -46,28 +46,19 @@ class RowResult:
     message: str = ""
 
 
+def _rows_counted(outcome: str) -> property:
+    """A report's count of the rows with `outcome`, read as an attribute (`report.created`)."""
+    return property(lambda report: sum(1 for row in report.rows if row.outcome == outcome))
+
+
 @dataclass
 class ImportReport:
     rows: list[RowResult] = field(default_factory=list)
 
-    def _count(self, outcome: str) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome)
-
-    @property
-    def created(self) -> int:
-        return self._count("created")
-
-    @property
-    def updated(self) -> int:
-        return self._count("updated")
-
-    @property
-    def skipped(self) -> int:
-        return self._count("skipped")
-
-    @property
-    def invalid(self) -> int:
-        return self._count("invalid")
+    created = _rows_counted("created")
+    updated = _rows_counted("updated")
+    skipped = _rows_counted("skipped")
+    invalid = _rows_counted("invalid")
 
     def problems(self) -> list[RowResult]:
         return [row for row in self.rows if row.outcome in ("skipped", "invalid")]

@@ -13,24 +13,22 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 
+from newsletter.absolute_urls import site_url
+
 from . import tokens
 from .models import Subscriber
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def confirm_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("subscribe_confirm", args=[tokens.confirm_token(subscriber)]))
+    return site_url(reverse("subscribe_confirm", args=[tokens.confirm_token(subscriber)]))
 
 
 def preferences_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("preferences", args=[tokens.preferences_token(subscriber)]))
+    return site_url(reverse("preferences", args=[tokens.preferences_token(subscriber)]))
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("unsubscribe", args=[tokens.unsubscribe_token(subscriber)]))
+    return site_url(reverse("unsubscribe", args=[tokens.unsubscribe_token(subscriber)]))
 
 
 def unsubscribe_mailbox() -> str:

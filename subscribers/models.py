@@ -8,6 +8,7 @@ that erasing a person's data does not erase our promise not to write to them.
 from __future__ import annotations
 
 import uuid
+from typing import TypeAlias
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,23 @@ from django.db.models.functions import Lower
 from newsletter.models import Section
 
 from .addresses import address_hash
+
+# The states, kinds and reasons that check constraints are built from are defined at module level
+# and nested in their model under the usual name (Subscriber.Status, Send.Kind, ...): a Meta class
+# cannot see its model's body.
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", "Pending confirmation"
+    ACTIVE = "active", "Active"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained"
+
+
+class SubscriberFormat(models.TextChoices):
+    HTML = "html", "HTML (with figures)"
+    TEXT = "text", "Plain text"
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -32,16 +50,8 @@ class SubscriberQuerySet(models.QuerySet):
 
 
 class Subscriber(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        ACTIVE = "active", "Active"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        BOUNCED = "bounced", "Bounced"
-        COMPLAINED = "complained", "Complained"
-
-    class Format(models.TextChoices):
-        HTML = "html", "HTML (with figures)"
-        TEXT = "text", "Plain text"
+    Status: TypeAlias = SubscriberStatus
+    Format: TypeAlias = SubscriberFormat
 
     class Source(models.TextChoices):
         FORM = "form", "Sign-up form"
@@ -108,19 +118,20 @@ class Subscriber(models.Model):
             models.UniqueConstraint(fields=["key"], name="subscriber_unique_key"),
             # Only someone who confirmed (or was imported with a stated basis) is ever active.
             models.CheckConstraint(
-                condition=~Q(status="active") | Q(confirmed_at__isnull=False),
+                condition=~Q(status=SubscriberStatus.ACTIVE) | Q(confirmed_at__isnull=False),
                 name="subscriber_active_is_confirmed",
             ),
             # An unsubscribe is always recorded with its time.
             models.CheckConstraint(
-                condition=~Q(status="unsubscribed") | Q(unsubscribed_at__isnull=False),
+                condition=~Q(status=SubscriberStatus.UNSUBSCRIBED) | Q(unsubscribed_at__isnull=False),
                 name="subscriber_unsubscribed_has_time",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "active", "unsubscribed", "bounced", "complained"]),
-                name="subscriber_status_valid",
+                condition=Q(status__in=SubscriberStatus.values), name="subscriber_status_valid"
             ),
-            models.CheckConstraint(condition=Q(format__in=["html", "text"]), name="subscriber_format_valid"),
+            models.CheckConstraint(
+                condition=Q(format__in=SubscriberFormat.values), name="subscriber_format_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,13 +146,16 @@ class Subscriber(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    COMPLAINT = "complaint", "Spam complaint"
+    DELETED = "deleted", "Asked for their data to be deleted"
+    MANUAL = "manual", "Added by staff"
+
+
 class Suppression(models.Model):
-    class Reason(models.TextChoices):
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        HARD_BOUNCE = "hard_bounce", "Hard bounce"
-        COMPLAINT = "complaint", "Spam complaint"
-        DELETED = "deleted", "Asked for their data to be deleted"
-        MANUAL = "manual", "Added by staff"
+    Reason: TypeAlias = SuppressionReason
 
     # Reasons the person may lift themselves by confirming a new sign-up (double opt-in);
     # the others are lifted only by staff deleting the row.
@@ -158,8 +172,7 @@ class Suppression(models.Model):
             # One entry per address: "is it suppressed?" is one indexed lookup.
             models.UniqueConstraint(fields=["email_hash"], name="suppression_unique_hash"),
             models.CheckConstraint(
-                condition=Q(reason__in=["unsubscribed", "hard_bounce", "complaint", "deleted", "manual"]),
-                name="suppression_reason_valid",
+                condition=Q(reason__in=SuppressionReason.values), name="suppression_reason_valid"
             ),
         ]
 
@@ -173,19 +186,24 @@ class Suppression(models.Model):
 # logic; docs/send-pipeline-models.md describes the states.
 
 
+class SendKind(models.TextChoices):
+    FULL = "full", "All mailable subscribers"
+    RESEND = "resend", "Again, to those who did not get it"
+    TEST = "test", "Test send to editors"
+
+
+class SendStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    CANCELLED = "cancelled", "Cancelled"
+    FINISHED = "finished", "Finished"
+
+
 class Send(models.Model):
     """One issue to one audience: every mailable subscriber, those who did not get it yet, or editors."""
 
-    class Kind(models.TextChoices):
-        FULL = "full", "All mailable subscribers"
-        RESEND = "resend", "Again, to those who did not get it"
-        TEST = "test", "Test send to editors"
-
-    class Status(models.TextChoices):
-        SENDING = "sending", "Sending"
-        PAUSED = "paused", "Paused"
-        CANCELLED = "cancelled", "Cancelled"
-        FINISHED = "finished", "Finished"
+    Kind: TypeAlias = SendKind
+    Status: TypeAlias = SendStatus
 
     issue = models.ForeignKey("newsletter.Issue", on_delete=models.PROTECT, related_name="sends")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
@@ -213,16 +231,14 @@ class Send(models.Model):
             # "Send the issue" happens once; sending again is an explicit resend to those who
             # did not get it (kind=resend), never a second full send.
             models.UniqueConstraint(
-                fields=["issue"], condition=Q(kind="full"), name="send_one_full_per_issue"
+                fields=["issue"], condition=Q(kind=SendKind.FULL), name="send_one_full_per_issue"
             ),
-            models.CheckConstraint(condition=Q(kind__in=["full", "resend", "test"]), name="send_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(status__in=["sending", "paused", "cancelled", "finished"]),
-                name="send_status_valid",
-            ),
+            models.CheckConstraint(condition=Q(kind__in=SendKind.values), name="send_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=SendStatus.values), name="send_status_valid"),
             # A finished send says when it finished (the progress page's ETA ends there).
             models.CheckConstraint(
-                condition=~Q(status="finished") | Q(finished_at__isnull=False), name="send_finished_has_time"
+                condition=~Q(status=SendStatus.FINISHED) | Q(finished_at__isnull=False),
+                name="send_finished_has_time",
             ),
         ]
 
@@ -234,6 +250,16 @@ class Send(models.Model):
         return self.status in (self.Status.SENDING, self.Status.PAUSED)
 
 
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending (claimed by a worker)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown (may or may not have been sent)"
+    SKIPPED = "skipped", "Skipped (no longer subscribed)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class Delivery(models.Model):
     """One recipient of one send, with the outcome of handing their copy to the mail server.
 
@@ -243,14 +269,7 @@ class Delivery(models.Model):
     not subscribers, keep their address in `address`.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending (claimed by a worker)"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Unknown (may or may not have been sent)"
-        SKIPPED = "skipped", "Skipped (no longer subscribed)"
-        CANCELLED = "cancelled", "Cancelled"
+    Status: TypeAlias = DeliveryStatus
 
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(
@@ -295,18 +314,16 @@ class Delivery(models.Model):
                 name="delivery_one_per_subscriber_per_send",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    status__in=["queued", "sending", "sent", "failed", "unknown", "skipped", "cancelled"]
-                ),
-                name="delivery_status_valid",
+                condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
             ),
             # A row in flight always has a lease, so a dead worker's rows are always found.
             models.CheckConstraint(
-                condition=~Q(status="sending") | Q(lease_expires_at__isnull=False),
+                condition=~Q(status=DeliveryStatus.SENDING) | Q(lease_expires_at__isnull=False),
                 name="delivery_sending_has_lease",
             ),
             models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_time"
+                condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False),
+                name="delivery_sent_has_time",
             ),
         ]
         indexes = [
@@ -365,22 +382,25 @@ class SendThrottle(models.Model):
         return self.name
 
 
+class DeliveryEventType(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    DEFERRED = "deferred", "Deferred"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Rejected"
+    COMPLAINED = "complained", "Complained"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class DeliveryEvent(models.Model):
     """One event an ESP reported about a message (Anymail's tracking webhooks), kept as received."""
 
-    class EventType(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        DEFERRED = "deferred", "Deferred"
-        BOUNCED = "bounced", "Bounced"
-        REJECTED = "rejected", "Rejected"
-        COMPLAINED = "complained", "Complained"
-        OPENED = "opened", "Opened"
-        CLICKED = "clicked", "Clicked"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Unknown"
+    EventType: TypeAlias = DeliveryEventType
 
     delivery = models.ForeignKey(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -410,23 +430,7 @@ class DeliveryEvent(models.Model):
                 name="deliveryevent_unique_esp_event",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    event_type__in=[
-                        "queued",
-                        "sent",
-                        "delivered",
-                        "deferred",
-                        "bounced",
-                        "rejected",
-                        "complained",
-                        "opened",
-                        "clicked",
-                        "unsubscribed",
-                        "failed",
-                        "unknown",
-                    ]
-                ),
-                name="deliveryevent_type_valid",
+                condition=Q(event_type__in=DeliveryEventType.values), name="deliveryevent_type_valid"
             ),
         ]
         indexes = [models.Index(fields=["send", "event_type"], name="deliveryevent_send_type")]

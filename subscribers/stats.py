@@ -1,7 +1,7 @@
 """Numbers for the subscribers admin page: counts per status and section, and weekly growth.
 
-The growth chart is an SVG drawn on the server from `growth_chart(weeks)`: bars for new
-subscribers (confirmations) and unsubscribes per week, no JavaScript, no CDN. Erased subscribers
+The growth chart is an SVG drawn on the server from `growth_chart(weeks)` (with charts.py): bars
+for new subscribers (confirmations) and unsubscribes per week, no JavaScript, no CDN. Erased subscribers
 leave no row behind, so they drop out of past weeks too; that is the point of erasing them.
 """
 
@@ -16,16 +16,12 @@ from django.utils import timezone
 
 from newsletter.models import Section
 
+from . import charts
 from .models import Subscriber
 
 Status = Subscriber.Status
 
-CHART_WIDTH = 760
-CHART_HEIGHT = 240
-_PLOT_LEFT = 40
-_PLOT_TOP = 16
-_PLOT_BOTTOM = 36
-_PLOT_RIGHT = 8
+_FRAME = charts.Frame(left=40, right=8)
 
 
 def status_counts() -> list[tuple[str, int]]:
@@ -78,88 +74,33 @@ def _per_week(queryset, field: str, first: date) -> dict[date, int]:
 
 
 @dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: int
-    label: str
-
-
-@dataclass(frozen=True)
 class Chart:
-    width: int
-    height: int
-    joined_bars: list[Bar]
-    left_bars: list[Bar]
-    x_labels: list[tuple[float, str]]
-    y_ticks: list[tuple[float, int]]
-    baseline: float
-    x_label_y: float
-    y_label_x: float
-    plot_left: float
-    plot_right: float
+    axes: charts.Axes
+    joined_bars: list[charts.Bar]
+    left_bars: list[charts.Bar]
     weeks: list[Week]
     total_joined: int
     total_left: int
 
+    @property
+    def baseline(self) -> float:
+        """Where every bar stands."""
+        return self.axes.baseline
+
 
 def growth_chart(weeks: list[Week]) -> Chart:
     """Geometry for the SVG bar chart of `weeks`; the template only draws it."""
-    plot_width = CHART_WIDTH - _PLOT_LEFT - _PLOT_RIGHT
-    plot_height = CHART_HEIGHT - _PLOT_TOP - _PLOT_BOTTOM
-    baseline = _PLOT_TOP + plot_height
-    top = max([1, *(w.joined for w in weeks), *(w.left for w in weeks)])
-    top = _nice_ceiling(top)
-    slot = plot_width / max(len(weeks), 1)
-    bar_width = max(slot * 0.36, 1)
-    joined_bars, left_bars, x_labels = [], [], []
-    for index, week in enumerate(weeks):
-        x = _PLOT_LEFT + index * slot + slot * 0.12
-        label = week.start.strftime("%d %b %Y")
-        for bars, value, offset, what in (
-            (joined_bars, week.joined, 0, "joined"),
-            (left_bars, week.left, bar_width, "left"),
-        ):
-            height = plot_height * value / top
-            bars.append(
-                Bar(
-                    round(x + offset, 1),
-                    round(baseline - height, 1),
-                    round(bar_width, 1),
-                    round(height, 1),
-                    value,
-                    f"Week of {label}: {value} {what}",
-                )
-            )
-        if index % 4 == 0:
-            x_labels.append((round(x + bar_width, 1), week.start.strftime("%d %b")))
-    y_ticks = [(round(baseline - plot_height * value / top, 1), value) for value in (0, top // 2, top)]
+    joined = charts.Series("joined", [week.joined for week in weeks])
+    left = charts.Series("left", [week.left for week in weeks])
+    ceiling = charts.ceiling_for(joined.values, left.values)
+    titles = [f"Week of {week.start:%d %b %Y}" for week in weeks]
+    (joined_bars, left_bars), middles = charts.bars(_FRAME, titles, [joined, left], ceiling)
+    x_labels = [(middles[index], f"{week.start:%d %b}") for index, week in enumerate(weeks) if index % 4 == 0]
     return Chart(
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
+        axes=charts.axes(_FRAME, ceiling, x_labels),
         joined_bars=joined_bars,
         left_bars=left_bars,
-        x_labels=x_labels,
-        y_ticks=y_ticks,
-        baseline=baseline,
-        x_label_y=baseline + 16,
-        y_label_x=_PLOT_LEFT - 6,
-        plot_left=_PLOT_LEFT,
-        plot_right=CHART_WIDTH - _PLOT_RIGHT,
         weeks=weeks,
-        total_joined=sum(w.joined for w in weeks),
-        total_left=sum(w.left for w in weeks),
+        total_joined=sum(joined.values),
+        total_left=sum(left.values),
     )
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 2, 4, 10, 20, 40, 100, ... (or an even number below 10) at least `value`."""
-    if value <= 10:
-        return value + (value % 2)
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 4, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude

@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated media, inline tasks, content factories and a real browser."""
+"""Shared fixtures: isolated media, inline tasks, content factories and a real browser; and what
+the suite needs to run on several cores (pytest-xdist, as CI runs it)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,30 @@ def summary_count(request):
 def pytest_terminal_summary(terminalreporter):
     for label, number in terminalreporter.config.stash.get(SUMMARY_COUNTS, {}).items():
         terminalreporter.write_line(f"{label}: {number}")
+
+
+def pytest_sessionfinish(session):
+    # Under pytest-xdist the tests run in worker processes: each hands its counts to the controller,
+    # which prints their totals.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["summary_counts"] = session.config.stash.get(SUMMARY_COUNTS, {})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counts = node.config.stash.setdefault(SUMMARY_COUNTS, {})
+    for label, number in getattr(node, "workeroutput", {}).get("summary_counts", {}).items():
+        counts[label] = counts.get(label, 0) + number
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)  # Chromium takes seconds to start and to render
+        # With `--dist loadgroup` (CI's), the tests that make their own databases run one after
+        # another on one worker, as without pytest-xdist: each starts several processes and times
+        # what they do, so two at once could starve each other past their deadlines.
+        if item.get_closest_marker("own_databases") and config.pluginmanager.hasplugin("xdist"):
+            item.add_marker(pytest.mark.xdist_group("own_databases"))

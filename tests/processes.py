@@ -62,7 +62,6 @@ def base_env(database_url: str, **overrides: str) -> dict[str, str]:
         DEFAULT_FROM_EMAIL="ML Safety Newsletter <newsletter@news.example.org>",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(overrides)
     return env

@@ -1,27 +1,26 @@
-"""Helpers for the send pipeline's tests: an issue with sections, subscribers, and running a send
-with its tasks inline (the ImmediateBackend of conftest) after the transaction's commit hooks."""
+"""Helpers for the send pipeline's tests: an issue worth sending (and the `sections` and `issue`
+fixtures that make one), starting its send, and reading the messages it makes (subscribers come
+from tests/factories.py)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
 from email.message import EmailMessage as ParsedMessage
 
-from django.utils import timezone
+import pytest
+from django.urls import reverse
 
-from newsletter.models import PaperSummary
-from subscribers.models import Subscriber
+from newsletter.models import Issue, PaperSummary, Section
+from subscribers import sending
+from subscribers.models import Send
 
-from .factories import make_issue, make_paper, make_section, make_summary
-
-SECTION_NAMES = ("Robustness", "Monitoring", "Alignment")
-
-
-def make_sections() -> dict:
-    return {name.lower(): make_section(name, position) for position, name in enumerate(SECTION_NAMES)}
+from .factories import make_issue, make_paper, make_sections, make_summary
 
 
-def make_sendable_issue(sections: dict, number: int = 7):
+def make_sendable_issue(sections: dict[str, Section], number: int = 7) -> Issue:
+    """Issue `number`, published, with a feature and a brief in each of `sections` (by slug)."""
     issue = make_issue(
         number, title="Robust models and honest agents", preheader="Three sections of research."
     )
@@ -37,16 +36,34 @@ def make_sendable_issue(sections: dict, number: int = 7):
     return issue
 
 
-def make_subscriber(email_address: str, sections=(), fmt: str = "html", **fields) -> Subscriber:
-    fields.setdefault("status", Subscriber.Status.ACTIVE)
-    if fields["status"] == Subscriber.Status.ACTIVE:
-        fields.setdefault("confirmed_at", timezone.now())
-    if fields["status"] == Subscriber.Status.UNSUBSCRIBED:
-        fields.setdefault("unsubscribed_at", timezone.now())
-    subscriber = Subscriber.objects.create(email=email_address, format=fmt, **fields)
-    if sections:
-        subscriber.sections.set(sections)
-    return subscriber
+def sendable_issue_fixtures() -> tuple[Callable[..., dict[str, Section]], Callable[..., Issue]]:
+    """The fixtures `sections` (Robustness, Monitoring, Alignment by slug) and `issue` (a sendable
+    issue covering them): `sections, issue = sendable_issue_fixtures()` in a test module."""
+
+    @pytest.fixture
+    def sections() -> dict[str, Section]:
+        return make_sections()
+
+    @pytest.fixture
+    def issue(sections: dict[str, Section]) -> Issue:
+        return make_sendable_issue(sections)
+
+    return sections, issue
+
+
+def run_send(issue: Issue, capture) -> Send:
+    """Start a full send of `issue` and run its tasks (`capture` is django_capture_on_commit_callbacks)."""
+    with capture(execute=True):
+        send = sending.start_send(issue)
+    send.refresh_from_db()
+    return send
+
+
+def start_send_in_admin(client, issue: Issue):
+    """Post the admin's "Send an issue" form for a full send of `issue`, confirmed."""
+    return client.post(
+        reverse("admin:subscribers_send_add"), {"issue": issue.pk, "kind": "full", "confirm": "on"}
+    )
 
 
 def parse(raw: bytes | str) -> ParsedMessage:

@@ -33,8 +33,7 @@ from editorial import previews, review, revisions
 from newsletter.models import Issue, OutboxMessage, Paper, PaperSummary
 from subscribers import tokens
 from subscribers.models import Delivery, Send, Subscriber, Suppression
-from tests.factories import make_author, make_issue, make_paper, make_section, make_summary
-from tests.test_roles import make_user
+from tests.factories import make_author, make_issue, make_paper, make_section, make_summary, make_user
 
 pytestmark = [
     pytest.mark.django_db,
@@ -563,6 +562,7 @@ def test_where_nothing_is_owned_both_writer_columns_agree(content):
     assert not differ, "Rows whose writer columns differ on the same URL: " + ", ".join(differ)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("subject", SUBJECTS)
 def test_each_role_gets_the_answer_in_the_table(content, subject, method, summary_count):

@@ -12,12 +12,22 @@ from tests.factories import make_author, make_issue, make_paper, make_section, m
 pytestmark = pytest.mark.django_db
 
 ISSUE_ADD = "/admin/newsletter/issue/add/"
+PAPER_ADD = "/admin/newsletter/paper/add/"
+# The paper add form with every field blank.
+PAPER_FORM = {"title": "", "url": "", "authors": "", "venue": "", "year": "", "arxiv_id": "", "doi": ""}
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """admin_client's superuser gets a password; the production hasher takes a second per test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def admin_html(admin_client, url: str) -> str:
+    """The admin page at `url`, which must answer 200."""
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def issue_data(**fields) -> dict:
@@ -78,10 +88,8 @@ def robustness():
 
 
 def test_the_issue_add_page_shows_the_summaries_inline(admin_client):
-    response = admin_client.get(ISSUE_ADD)
+    html = admin_html(admin_client, ISSUE_ADD)
 
-    assert response.status_code == 200
-    html = response.content.decode()
     assert 'id="summaries-group"' in html
     assert 'name="summaries-TOTAL_FORMS"' in html
     assert 'name="summaries-__prefix__-paper_link"' in html
@@ -221,9 +229,8 @@ def test_the_change_page_lists_summaries_by_section_then_position(admin_client, 
     make_summary(issue, robustness, headline="Robustness second", position=2)
     make_summary(issue, robustness, headline="Robustness first", position=1)
 
-    response = admin_client.get(f"/admin/newsletter/issue/{issue.pk}/change/")
+    html = admin_html(admin_client, f"/admin/newsletter/issue/{issue.pk}/change/")
 
-    html = response.content.decode()
     positions = [
         html.index(headline) for headline in ("Robustness first", "Robustness second", "Alignment first")
     ]
@@ -347,16 +354,8 @@ def test_the_markdown_preview_is_sanitised(admin_client):
 
 def test_a_paper_takes_a_pasted_arxiv_link_as_its_id(admin_client):
     response = admin_client.post(
-        "/admin/newsletter/paper/add/",
-        {
-            "title": "Pyramid",
-            "url": "",
-            "authors": "",
-            "venue": "",
-            "year": "",
-            "arxiv_id": "arxiv.org/abs/2111.15121v2",
-            "doi": "doi:10.1000/XY",
-        },
+        PAPER_ADD,
+        PAPER_FORM | {"title": "Pyramid", "arxiv_id": "arxiv.org/abs/2111.15121v2", "doi": "doi:10.1000/XY"},
     )
 
     assert response.status_code == 302
@@ -377,9 +376,8 @@ def test_a_paper_takes_a_pasted_arxiv_link_as_its_id(admin_client):
 )
 def test_a_duplicate_or_bad_paper_is_a_form_error(admin_client, fields, message):
     make_paper("Stored", url="", arxiv_id="2111.15121", doi="10.1000/stored")
-    data = {"title": "New", "url": "", "authors": "", "venue": "", "year": "", "arxiv_id": "", "doi": ""}
 
-    response = admin_client.post("/admin/newsletter/paper/add/", data | fields)
+    response = admin_client.post(PAPER_ADD, PAPER_FORM | {"title": "New"} | fields)
 
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -390,9 +388,8 @@ def test_a_paper_shows_where_it_was_summarised(admin_client, robustness):
     paper = make_paper()
     summary = make_summary(make_issue(12, title="Twelve"), robustness, headline="Pyramids", paper=paper)
 
-    response = admin_client.get(f"/admin/newsletter/paper/{paper.pk}/change/")
+    html = admin_html(admin_client, f"/admin/newsletter/paper/{paper.pk}/change/")
 
-    html = response.content.decode()
     assert f'href="/admin/newsletter/papersummary/{summary.pk}/change/">Pyramids</a>' in html
     assert "#12: Twelve" in html
 

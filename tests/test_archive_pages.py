@@ -11,8 +11,18 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from newsletter import views
-from tests.factories import image_upload, make_author, make_issue, make_section, make_summary
-from tests.factories_archive import fill_issue, make_issues, make_sections, unique_paper
+from tests.factories import (
+    ARCHIVE_SECTION_NAMES,
+    fill_issue,
+    image_upload,
+    make_author,
+    make_issue,
+    make_issues,
+    make_section,
+    make_sections,
+    make_summary,
+    unique_paper,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +47,10 @@ def meta_content(html: str, attribute: str, name: str) -> str:
 
 
 def test_home_shows_the_latest_issue_and_the_subscribe_form(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     make_issues(2)
     latest = make_issue(7, title="The latest one", intro="Welcome to **this** issue.")
-    summaries = fill_issue(latest, sections, 3)
+    summaries = fill_issue(latest, sections.values(), 3)
 
     response = client.get("/")
 
@@ -129,41 +139,50 @@ def full_issue():
     make_issue(3, title="After")
     issue.authors.add(author)
     issue.tags.add("adversarial robustness")
-    second = make_summary(
-        issue,
-        monitoring,
-        position=1,
-        headline="Feature visualizations vs natural images",
-        paper=unique_paper("How Well do Feature Visualizations Support Causal Understanding?"),
-        figure=image_upload("fv.png", size=(400, 300)),
-        figure_caption="Second caption",
-        figure_alt="Second alt",
-    )
-    first = make_summary(
-        issue,
-        robustness,
-        position=1,
-        headline="Pyramid Adversarial Training Improves ViT Performance",
-        paper=unique_paper("Pyramid Adversarial Training Improves ViT Performance"),
-        figure=image_upload("pyramid.png", size=(1600, 900)),
-        figure_caption="Top: visualisation of pyramid perturbations.",
-        figure_alt="Pyramid perturbations",
-        writer=author,
-    )
-    first.tags.add("vision transformers")
-    brief = make_summary(
-        issue,
-        robustness,
-        position=5,
-        kind="brief",
-        headline="An adversarial NLP benchmark.",
-        body="",
-        paper=unique_paper("Adversarial GLUE"),
-    )
-    news_item = make_summary(
-        issue, news, position=1, kind="news", headline="Grants.", body="Open Philanthropy will fund grants."
-    )
-    return {"issue": issue, "first": first, "second": second, "brief": brief, "news": news_item}
+    # By name, in the order made: section, position, kind, headline, paper title, other fields.
+    rows = {
+        "second": (
+            monitoring,
+            1,
+            "feature",
+            "Feature visualizations vs natural images",
+            "How Well do Feature Visualizations Support Causal Understanding?",
+            {
+                "figure": image_upload("fv.png", size=(400, 300)),
+                "figure_caption": "Second caption",
+                "figure_alt": "Second alt",
+            },
+        ),
+        "first": (
+            robustness,
+            1,
+            "feature",
+            "Pyramid Adversarial Training Improves ViT Performance",
+            "Pyramid Adversarial Training Improves ViT Performance",
+            {
+                "figure": image_upload("pyramid.png", size=(1600, 900)),
+                "figure_caption": "Top: visualisation of pyramid perturbations.",
+                "figure_alt": "Pyramid perturbations",
+                "writer": author,
+            },
+        ),
+        "brief": (robustness, 5, "brief", "An adversarial NLP benchmark.", "Adversarial GLUE", {"body": ""}),
+        "news": (news, 1, "news", "Grants.", None, {"body": "Open Philanthropy will fund grants."}),
+    }
+    summaries = {
+        name: make_summary(
+            issue,
+            section,
+            position=position,
+            kind=kind,
+            headline=headline,
+            paper=unique_paper(paper_title) if paper_title else None,
+            **fields,
+        )
+        for name, (section, position, kind, headline, paper_title, fields) in rows.items()
+    }
+    summaries["first"].tags.add("vision transformers")
+    return {"issue": issue, **summaries}
 
 
 def test_issue_page_shows_the_whole_issue(client, full_issue):
@@ -246,10 +265,10 @@ def test_unknown_issue_is_404_in_the_site_style(client):
 
 
 def test_section_page_lists_summaries_newest_issue_first(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     old, new = make_issues(2)
-    fill_issue(old, sections[:1], 2)
-    fill_issue(new, sections[:1], 2)
+    fill_issue(old, [sections["robustness"]], 2)
+    fill_issue(new, [sections["robustness"]], 2)
 
     response = client.get("/sections/robustness/")
 
@@ -263,8 +282,8 @@ def test_section_page_lists_summaries_newest_issue_first(client):
 
 
 def test_section_page_paginates_and_has_an_empty_state(client):
-    sections = make_sections()
-    fill_issue(make_issue(1), sections[:1], 25)
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
+    fill_issue(make_issue(1), [sections["robustness"]], 25)
 
     assert text(client.get("/sections/robustness/?page=2")).count('class="card"') == 5
     assert client.get("/sections/robustness/?page=3").status_code == 404
@@ -276,11 +295,11 @@ def test_unknown_section_is_404(client):
 
 
 def test_author_page_lists_their_summaries_and_issues(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     author = make_author("Dan Hendrycks", bio="Director of CAIS.")
     issue = make_issue(1, title="Issue one")
     issue.authors.add(author)
-    fill_issue(make_issue(2), sections, 2, writer=author)
+    fill_issue(make_issue(2), sections.values(), 2, writer=author)
 
     response = client.get("/authors/dan-hendrycks/")
 
@@ -297,11 +316,11 @@ def test_author_with_nothing_published_is_404(client):
 
 
 def test_tag_page_lists_tagged_issues_and_summaries(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     tagged_issue = make_issue(1, title="Tagged issue")
     tagged_issue.tags.add("Interpretability")
-    fill_issue(make_issue(2), sections, 2, tags=("Interpretability",))
-    fill_issue(make_issue(3), sections, 1, tags=("other",))
+    fill_issue(make_issue(2), sections.values(), 2, tags=("Interpretability",))
+    fill_issue(make_issue(3), sections.values(), 1, tags=("other",))
 
     response = client.get("/tags/interpretability/")
 

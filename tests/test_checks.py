@@ -9,8 +9,7 @@ from editorial.models import ReviewComment
 from newsletter.models import Issue, PaperSummary
 from newsletter.uploads import ALT_PLACEHOLDER
 from tests import test_roles
-from tests.factories import image_upload, make_issue, make_paper, make_section, make_summary
-from tests.test_roles import make_ready_issue
+from tests.factories import image_upload, make_issue, make_paper, make_ready_issue, make_section, make_summary
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,15 @@
 """`load_demo` loads issue #2 as the seed has it, plus generated issues, and running it again
-changes nothing; `create_demo_admin` makes admin/admin on a development site only."""
+changes nothing; `create_demo_admin` makes admin/admin on a development site only.
+
+Loading the demo takes seconds, so the tests about what it loaded share one load (the `demo`
+fixture); the tests about loading it again start from that load.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
@@ -11,6 +17,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from PIL import Image
 from taggit.models import Tag, TaggedItem
@@ -29,6 +37,38 @@ def load_demo() -> str:
     out = StringIO()
     call_command("load_demo", stdout=out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class LoadedDemo:
+    output: str  # what `load_demo` printed
+    media_root: Path  # where it drew the figures
+
+
+@pytest.fixture(scope="module")
+def _demo_loaded_once(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LoadedDemo]:
+    """The demo, loaded into the test database in a transaction that is rolled back after the
+    module's last test (as a TestCase's setUpTestData is): each test runs in a savepoint inside it,
+    so what one test changes is gone before the next."""
+    media_root = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_root):
+            output = load_demo()
+        yield LoadedDemo(output, media_root)
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(_demo_loaded_once, db, settings) -> LoadedDemo:
+    """The demo as `load_demo` leaves it in an empty database, its figures in MEDIA_ROOT."""
+    settings.MEDIA_ROOT = _demo_loaded_once.media_root
+    return _demo_loaded_once
 
 
 def media_files() -> list[Path]:
@@ -54,11 +94,9 @@ def test_the_seed_issue_is_the_seed_text_verbatim_and_in_order():
             position = found + len(piece)
 
 
-@pytest.mark.django_db
-def test_it_loads_issue_2_with_its_sections_and_every_summary():
-    output = load_demo()
-
-    assert output.startswith("Loaded 25 issues, 4 sections, ")
+@pytest.mark.slow
+def test_it_loads_issue_2_with_its_sections_and_every_summary(demo):
+    assert demo.output.startswith("Loaded 25 issues, 4 sections, ")
     issue = Issue.objects.get(number=2)
     assert issue.title == "Adversarial Training, Feature Visualization, and Machine Ethics"
     assert issue.is_published and issue.published_at < timezone.now()
@@ -105,10 +143,8 @@ def test_it_loads_issue_2_with_its_sections_and_every_summary():
     assert issue.summaries.get(headline="Grants").paper is None
 
 
-@pytest.mark.django_db
-def test_its_figures_have_alt_text_and_web_renditions():
-    load_demo()
-
+@pytest.mark.slow
+def test_its_figures_have_alt_text_and_web_renditions(demo):
     with_figures = PaperSummary.objects.exclude(figure="")
     assert with_figures.filter(issue__number=2).count() == 4
     for summary in with_figures:
@@ -120,8 +156,8 @@ def test_its_figures_have_alt_text_and_web_renditions():
         assert Path(summary.figure_web.path).is_file()
 
 
-@pytest.mark.django_db
-def test_running_it_twice_leaves_one_copy_of_everything():
+@pytest.mark.slow
+def test_running_it_twice_leaves_one_copy_of_everything(demo):
     def counts() -> dict[str, int]:
         return {
             "issues": Issue.objects.count(),
@@ -134,22 +170,19 @@ def test_running_it_twice_leaves_one_copy_of_everything():
             "media": len(media_files()),
         }
 
-    first_output = load_demo()
     first, first_updated = counts(), list(PaperSummary.objects.values_list("pk", "updated_at"))
     second_output = load_demo()
 
     assert counts() == first
     assert first["issues"] == 25 and first["sections"] == 4 and first["media"] > 0
     assert list(PaperSummary.objects.values_list("pk", "updated_at")) == first_updated
-    assert first_output.split(" (")[0] == second_output.split(" (")[0]
+    assert demo.output.split(" (")[0] == second_output.split(" (")[0]
     assert "0 figures drawn" in second_output
 
 
-@pytest.mark.django_db
-def test_every_demo_issue_passes_every_pre_publish_check():
+@pytest.mark.slow
+def test_every_demo_issue_passes_every_pre_publish_check(demo):
     from editorial.checks import failing, run_checks
-
-    load_demo()
 
     issues = Issue.objects.order_by("number")
     assert issues.count() == 25
@@ -160,11 +193,10 @@ def test_every_demo_issue_passes_every_pre_publish_check():
     assert {number: problems for number, problems in failures.items() if problems} == {}
 
 
-@pytest.mark.django_db
-def test_the_seed_issue_can_be_sent_as_the_demo_has_it():
+@pytest.mark.slow
+def test_the_seed_issue_can_be_sent_as_the_demo_has_it(demo):
     from subscribers import sending
 
-    load_demo()
     issue = Issue.objects.get(number=2)
 
     send = sending.start_send(issue)
@@ -173,9 +205,8 @@ def test_the_seed_issue_can_be_sent_as_the_demo_has_it():
     assert len(issue.email_subject) <= 78 and len(issue.preheader) <= 140
 
 
-@pytest.mark.django_db
-def test_it_reuses_figures_already_in_the_media_folder():
-    load_demo()
+@pytest.mark.slow
+def test_it_reuses_figures_already_in_the_media_folder(demo):
     files = media_files()
 
     Issue.objects.filter(number=2).delete()  # lost from the database, its figures still on disk

@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 
 from newsletter.models import Issue
-from tests.factories import make_author, make_issue, make_section, make_summary
-from tests.factories_archive import unique_paper
+from tests.factories import make_author, make_issue, make_section, make_summary, unique_paper
 
 pytestmark = pytest.mark.django_db
 

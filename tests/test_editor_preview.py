@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.test_roles import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

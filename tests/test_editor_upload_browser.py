@@ -14,8 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from newsletter.uploads import ALT_PLACEHOLDER
-from tests.test_editorial_browser import create_roles
-from tests.test_roles import make_user
+from tests.factories import create_roles, make_user
 
 DROP = """([selector, name, type, bytes]) => {
     const transfer = new DataTransfer();

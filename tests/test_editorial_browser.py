@@ -5,30 +5,15 @@ Each step leaves a screenshot in the test artifacts."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from editorial.models import ReviewComment, Transition
 from newsletter.models import Issue
-from tests.factories import make_section
+from tests.factories import create_roles, make_section, make_user
 
 PASSWORD = "correct horse battery staple"
 Status = Issue.Status
-
-
-def create_roles() -> None:
-    """A transactional test starts from an empty database: make the roles as the migration does."""
-    importlib.import_module("editorial.migrations.0002_roles").create_roles(apps, None)
-
-
-def make_staff(username: str, role: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def log_in(page, base_url: str, username: str, next_url: str = "/admin/") -> None:
@@ -57,9 +42,9 @@ def fast_passwords(settings):
 @pytest.mark.django_db(transaction=True)
 def test_an_issue_goes_from_draft_to_the_public_site(page, live_server, artifacts_dir, fast_passwords):
     create_roles()
-    make_staff("wanda", "Writer")
-    make_staff("edith", "Editor")
-    make_staff("max", "Managing editor")
+    make_user("wanda", "Writer", password=PASSWORD)
+    make_user("edith", "Editor", password=PASSWORD)
+    make_user("max", "Managing editor", password=PASSWORD)
     make_section("Robustness", position=0)
     make_section("Monitoring", position=1)
     base = live_server.url

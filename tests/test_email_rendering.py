@@ -46,6 +46,33 @@ def sections():
     }
 
 
+# Issue #2 after its lead feature: section, kind, headline, paper (title, arXiv id), body.
+REST_OF_ISSUE_2 = (
+    ("robustness", PaperSummary.Kind.BRIEF, "An adversarial NLP benchmark.", ("AdvGLUE", "2111.02840"), ""),
+    (
+        "monitoring",
+        PaperSummary.Kind.FEATURE,
+        "How Well do Feature Visualizations Support Causal Understanding?",
+        ("Feature visualizations", "2106.12447"),
+        "Users predict which image is maximally activating.",
+    ),
+    (
+        "alignment",
+        PaperSummary.Kind.FEATURE,
+        "What Would Jiminy Cricket Do?",
+        ("Jiminy Cricket", "2110.13136"),
+        "Agents that take fewer immoral actions.",
+    ),
+    (
+        "news",
+        PaperSummary.Kind.NEWS,
+        "Grants.",
+        None,
+        "[Open Philanthropy](https://www.openphilanthropy.org/) will fund grants.",
+    ),
+)
+
+
 @pytest.fixture
 def issue(sections):
     issue = make_issue(
@@ -68,35 +95,15 @@ def issue(sections):
             "![A chart](/media/uploads/chart.png)"
         ),
     )
-    make_summary(
-        issue,
-        sections["robustness"],
-        kind=PaperSummary.Kind.BRIEF,
-        headline="An adversarial NLP benchmark.",
-        body="",
-        paper=make_paper("AdvGLUE", url="https://arxiv.org/abs/2111.02840"),
-    )
-    make_summary(
-        issue,
-        sections["monitoring"],
-        headline="How Well do Feature Visualizations Support Causal Understanding?",
-        paper=make_paper("Feature visualizations", url="https://arxiv.org/abs/2106.12447"),
-        body="Users predict which image is maximally activating.",
-    )
-    make_summary(
-        issue,
-        sections["alignment"],
-        headline="What Would Jiminy Cricket Do?",
-        paper=make_paper("Jiminy Cricket", url="https://arxiv.org/abs/2110.13136"),
-        body="Agents that take fewer immoral actions.",
-    )
-    make_summary(
-        issue,
-        sections["news"],
-        kind=PaperSummary.Kind.NEWS,
-        headline="Grants.",
-        body="[Open Philanthropy](https://www.openphilanthropy.org/) will fund grants.",
-    )
+    for slug, kind, headline, paper, body in REST_OF_ISSUE_2:
+        make_summary(
+            issue,
+            sections[slug],
+            kind=kind,
+            headline=headline,
+            paper=make_paper(paper[0], url=f"https://arxiv.org/abs/{paper[1]}") if paper else None,
+            body=body,
+        )
     return issue
 
 

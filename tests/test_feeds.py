@@ -32,6 +32,14 @@ def fetch(client, url: str):
     return response, feed
 
 
+def first_entry(feed, title: str, link: str, entry_titles: list[str]):
+    """Check the feed's title, link and entries (newest first); the newest entry, to look at closer."""
+    assert feed.feed.title == title
+    assert feed.feed.link == link
+    assert [entry.title for entry in feed.entries] == entry_titles
+    return feed.entries[0]
+
+
 def entry_html(entry) -> str:
     if "content" in entry:
         return entry.content[0].value
@@ -85,10 +93,7 @@ def test_issue_feeds_list_published_issues_newest_first(client, robustness, url)
 
     _, feed = fetch(client, url)
 
-    assert feed.feed.title == "ML Safety Newsletter"
-    assert feed.feed.link == f"{SITE}/"
-    assert [entry.title for entry in feed.entries] == ["#2: Second", "#1: First"]
-    entry = feed.entries[0]
+    entry = first_entry(feed, "ML Safety Newsletter", f"{SITE}/", ["#2: Second", "#1: First"])
     assert entry.link == f"{SITE}/issues/2/"
     assert entry.id == f"{SITE}/issues/2/"
     assert entry.author == "Dan Hendrycks"
@@ -211,10 +216,12 @@ def test_section_feeds_list_that_sections_published_summaries(client, robustness
 
     _, feed = fetch(client, url)
 
-    assert feed.feed.title == "ML Safety Newsletter: Robustness"
-    assert feed.feed.link == f"{SITE}/sections/robustness/"
-    assert [entry.title for entry in feed.entries] == ["Newer robustness", "Older robustness"]
-    entry = feed.entries[0]
+    entry = first_entry(
+        feed,
+        "ML Safety Newsletter: Robustness",
+        f"{SITE}/sections/robustness/",
+        ["Newer robustness", "Older robustness"],
+    )
     assert entry.link == f"{SITE}/issues/2/#summary-{newest.pk}"
     assert entry.id == entry.link
     assert entry.author == "Thomas Woodside"

@@ -13,7 +13,7 @@ from subscribers import importing, suppression
 from subscribers.exporting import HEADER, write_csv
 from subscribers.models import Subscriber, Suppression
 
-from .factories import make_section
+from .factories import make_section, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +25,9 @@ def sections():
     return [make_section("Robustness", position=0), make_section("Monitoring", position=1)]
 
 
-def make_active(email: str, **fields) -> Subscriber:
-    return Subscriber.objects.create(
-        email=email, status=Subscriber.Status.ACTIVE, confirmed_at=timezone.now(), **fields
-    )
-
-
 def test_import_sorts_every_row_into_a_bucket(sections):
-    make_active("active@example.org", name="Kept")
-    make_active("noname@example.org")
+    make_subscriber("active@example.org", name="Kept")
+    make_subscriber("noname@example.org")
     Subscriber.objects.create(email="pending@example.org")
     Subscriber.objects.create(
         email="left@example.org", status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
@@ -146,7 +140,7 @@ def test_the_import_command_needs_consent_and_a_readable_file(tmp_path):
 
 
 def test_the_export_command_writes_csv(sections):
-    ann = make_active("ann@example.org", name="Ann")
+    ann = make_subscriber("ann@example.org", name="Ann")
     ann.sections.set([sections[0]])
     Subscriber.objects.create(email="pending@example.org")
     out, err = io.StringIO(), io.StringIO()
@@ -160,8 +154,8 @@ def test_the_export_command_writes_csv(sections):
 
 
 def test_the_export_command_filters_by_section_and_writes_files(tmp_path, sections):
-    make_active("all@example.org")
-    chose = make_active("monitor@example.org")
+    make_subscriber("all@example.org")
+    chose = make_subscriber("monitor@example.org")
     chose.sections.set([sections[1]])
     target = tmp_path / "out.csv"
     call_command(
@@ -174,7 +168,7 @@ def test_the_export_command_filters_by_section_and_writes_files(tmp_path, sectio
 
 
 def test_an_export_imports_again(sections):
-    ann = make_active("ann@example.org", name="Ann")
+    ann = make_subscriber("ann@example.org", name="Ann")
     ann.sections.set([sections[1]])
     out = io.StringIO()
     write_csv(Subscriber.objects.all(), out)
@@ -190,7 +184,7 @@ def test_an_export_imports_again(sections):
 
 
 def test_the_export_defuses_spreadsheet_formulas(sections):
-    make_active("ann@example.org", name='=HYPERLINK("http://evil.example")')
+    make_subscriber("ann@example.org", name='=HYPERLINK("http://evil.example")')
     out = io.StringIO()
     write_csv(Subscriber.objects.all(), out)
     row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]

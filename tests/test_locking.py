@@ -7,7 +7,7 @@ import pytest
 from editorial import workflow
 from newsletter.models import Issue
 from tests import test_roles
-from tests.test_roles import make_ready_issue, make_user
+from tests.factories import make_ready_issue, make_user
 from tests.test_workflow import _form_data, _management_data
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +25,7 @@ VERIFY = "/admin/login/verify/"
 
 @pytest.fixture
 def editor() -> User:
-    user = User.objects.create_user("edith", "edith@example.org", PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editor"))
-    return user
+    return make_user("edith", "Editor", password=PASSWORD)
 
 
 @pytest.fixture

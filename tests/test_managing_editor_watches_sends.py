@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from subscribers import sending
-from tests.sending_fixtures import make_sections, make_sendable_issue, make_subscriber
-from tests.test_roles import make_user
+from tests.factories import make_sections, make_subscriber, make_user
+from tests.sending_fixtures import make_sendable_issue, start_send_in_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,7 @@ def issue():
 def test_a_managing_editor_starts_a_send_and_watches_it(client, issue):
     client.force_login(make_user("max", "Managing editor"))
 
-    response = client.post(
-        reverse("admin:subscribers_send_add"), {"issue": issue.pk, "kind": "full", "confirm": "on"}
-    )
+    response = start_send_in_admin(client, issue)
     send = issue.sends.get()
 
     assert response.status_code == 302

@@ -8,13 +8,13 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.mail import EmailMessage, send_mail
 from django.test import override_settings
 from django.urls import clear_url_caches, reverse
 
 from newsletter import emails
 from newsletter.models import OutboxMessage
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,7 @@ OUTBOX = "newsletter.outbox.DatabaseOutboxBackend"
 @pytest.fixture
 def staff_client(client):
     """A managing editor, who reads the whole outbox (tests/test_outbox_access.py: who reads what)."""
-    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Managing editor"))
-    client.force_login(user)
+    client.force_login(make_user("editor", "Managing editor"))
     return client
 
 

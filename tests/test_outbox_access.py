@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from newsletter.models import OutboxMessage
-from tests.test_roles import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from editorial import previews
 from editorial.models import PreviewLink
 from newsletter.models import Issue
 from tests import test_roles
-from tests.test_roles import make_ready_issue, make_user
+from tests.factories import make_ready_issue, make_user
 
 pytestmark = pytest.mark.django_db
 

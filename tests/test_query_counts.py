@@ -7,8 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from newsletter.models import Paper, PaperSummary
-from tests.factories import make_author, make_issue, make_section
-from tests.factories_archive import fill_issue, make_issues, make_sections
+from tests.factories import (
+    ARCHIVE_SECTION_NAMES,
+    fill_issue,
+    make_author,
+    make_issue,
+    make_issues,
+    make_section,
+    make_sections,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +32,14 @@ def queries(client, url: str) -> int:
 
 
 def test_issue_page_with_5_or_50_summaries(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     author = make_author()
     small, large = make_issue(1), make_issue(2)
     for issue in (small, large):
         issue.authors.add(author)
         issue.tags.add("robustness", "alignment")
-    fill_issue(small, sections, 5, writer=author, tags=("a", "b"))
-    fill_issue(large, sections, 50, writer=author, tags=("a", "b", "c"), figures=3)
+    fill_issue(small, sections.values(), 5, writer=author, tags=("a", "b"))
+    fill_issue(large, sections.values(), 50, writer=author, tags=("a", "b", "c"), figures=3)
 
     small_count, large_count = queries(client, "/issues/1/"), queries(client, "/issues/2/")
 
@@ -40,15 +47,15 @@ def test_issue_page_with_5_or_50_summaries(client):
 
 
 def test_home_with_5_or_50_summaries_in_the_latest_issue(client):
-    sections = make_sections()
+    sections = make_sections(*ARCHIVE_SECTION_NAMES)
     make_issues(3)
     latest = make_issue(10)
-    fill_issue(latest, sections, 5)
+    fill_issue(latest, sections.values(), 5)
     small_count = queries(client, "/")
 
-    fill_issue(latest, sections, 45, figures=0)
+    fill_issue(latest, sections.values(), 45, figures=0)
     make_issues(20, start=20)
-    fill_issue(make_issue(99), sections, 50, figures=0)
+    fill_issue(make_issue(99), sections.values(), 50, figures=0)
 
     assert small_count == queries(client, "/") <= BUDGET
 

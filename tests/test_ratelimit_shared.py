@@ -60,6 +60,8 @@ def hit_from_two_processes(env: dict[str, str], *, max_hits: int, hits_each: int
     return allowed
 
 
+@pytest.mark.own_databases
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
 def test_two_processes_share_one_count_in_the_database(vendor, tmp_path):
     if vendor == "postgresql" and (reason := processes.postgres_unreachable_reason()):
@@ -73,6 +75,8 @@ def test_two_processes_share_one_count_in_the_database(vendor, tmp_path):
         assert db.query("SELECT hits FROM subscribers_ratelimitcounter") == [(40,)]
 
 
+@pytest.mark.own_databases
+@pytest.mark.slow
 def test_two_processes_share_one_count_in_redis(tmp_path):
     from redis import Redis
     from redis.exceptions import RedisError

@@ -12,7 +12,7 @@ from editorial import review, workflow
 from editorial.models import ReviewComment
 from newsletter.models import Issue
 from tests import test_roles
-from tests.test_roles import make_ready_issue
+from tests.factories import make_ready_issue
 
 pytestmark = pytest.mark.django_db
 

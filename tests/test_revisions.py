@@ -9,8 +9,8 @@ from reversion.models import Version
 from editorial import revisions
 from newsletter.models import Issue, PaperSummary
 from tests import test_roles
+from tests.factories import make_ready_issue
 from tests.test_locking import loaded_form
-from tests.test_roles import make_ready_issue
 
 pytestmark = pytest.mark.django_db
 

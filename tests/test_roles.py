@@ -1,67 +1,30 @@
 """Roles: Writer, Editor and Managing editor groups, and what each sees and may do in the admin.
 
-The helpers and fixtures here (users in each role, a ready issue) are shared by the other
-editorial test modules.
+The users in each role and a ready issue come from tests/factories.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 
 from editorial import workflow
 from editorial.models import Transition
-from newsletter.models import Issue, PaperSummary
-from tests.factories import make_issue, make_paper, make_section, make_summary
+from newsletter.models import Issue
+from tests.factories import make_ready_issue, make_section, user_fixture
 
 pytestmark = pytest.mark.django_db
 
 
-def make_user(username: str, role: str | None = None, **fields) -> User:
-    fields.setdefault("email", f"{username}@example.org")
-    user = User.objects.create_user(username, is_staff=True, **fields)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)  # fresh permission cache
-
-
-@pytest.fixture
-def writer() -> User:
-    return make_user("wanda", "Writer")
-
-
-@pytest.fixture
-def other_writer() -> User:
-    return make_user("otto", "Writer")
-
-
-@pytest.fixture
-def editor() -> User:
-    return make_user("edith", "Editor")
-
-
-@pytest.fixture
-def managing_editor() -> User:
-    return make_user("max", "Managing editor")
+writer = user_fixture("wanda", "Writer")
+other_writer = user_fixture("otto", "Writer")
+editor = user_fixture("edith", "Editor")
+managing_editor = user_fixture("max", "Managing editor")
 
 
 @pytest.fixture
 def section():
     return make_section("Robustness")
-
-
-def make_ready_issue(
-    number: int = 1, created_by: User | None = None, status=Issue.Status.DRAFT, **fields
-) -> Issue:
-    """An issue that passes every pre-publish check, in `status`, written by `created_by`."""
-    section = make_section(f"Section {number}", slug=f"section-{number}")
-    fields.setdefault("preheader", "Robust vision transformers and more.")
-    issue = make_issue(
-        number, published=False, status=status, created_by=created_by, last_edited_by=created_by, **fields
-    )
-    paper = make_paper(url=f"https://arxiv.org/abs/2111.{15100 + number}")
-    make_summary(issue, section, kind=PaperSummary.Kind.FEATURE, headline="Pyramid training", paper=paper)
-    return issue
 
 
 def test_the_three_roles_exist_with_their_permissions():

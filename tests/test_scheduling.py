@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from editorial import scheduling, workflow
@@ -47,7 +48,7 @@ def test_a_managing_editor_schedules_an_approved_issue(clock, approved, managing
 
     assert approved.status == Status.SCHEDULED and approved.scheduled_for == AT
     schedule = Schedule.objects.get()
-    assert (schedule.publish_at, schedule.time_zone, schedule.scheduled_by) == (
+    assert (schedule.local_publish_at, schedule.time_zone, schedule.scheduled_by) == (
         AT,
         "Europe/Paris",
         managing_editor,
@@ -117,11 +118,11 @@ def test_rescheduling_is_recorded(clock, approved, managing_editor):
     )
 
     assert (transition.action, transition.from_status, transition.to_status) == (
-        "reschedule",
+        Transition.Action.RESCHEDULE,
         Status.SCHEDULED,
         Status.SCHEDULED,
     )
-    assert Schedule.objects.get().publish_at == AT + timedelta(days=1)
+    assert Issue.objects.get(pk=approved.pk).scheduled_for == AT + timedelta(days=1)
 
 
 def test_a_cancelled_schedule_publishes_nothing(clock, approved, managing_editor):
@@ -147,7 +148,7 @@ def test_an_issue_failing_its_checks_at_publish_time_is_not_published(
     [outcome] = scheduling.publish_due_issues()
 
     approved.refresh_from_db()
-    assert not outcome.published and approved.status == Status.APPROVED
+    assert not outcome.published and approved.status == Status.APPROVED and approved.scheduled_for is None
     schedule = Schedule.objects.get()
     assert schedule.failed_at == AT and "80 characters" in schedule.failure
     assert "Not published: The pre-publish checks fail" in Transition.objects.last().comment
@@ -209,8 +210,19 @@ def test_the_schedule_form_takes_a_time_in_the_editors_time_zone(clock, approved
         follow=True,
     )
 
-    schedule = Schedule.objects.get()
-    assert schedule.publish_at == datetime(2025, 3, 12, 8, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    schedule = Schedule.objects.select_related("issue").get()
+    publish_at = schedule.issue.scheduled_for
+    assert publish_at == datetime(2025, 3, 12, 8, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
     assert schedule.start_send
     assert "2025-03-12 at 08:30 (America/New_York)" in response.content.decode()
-    assert timezone.is_aware(schedule.publish_at)
+    assert timezone.is_aware(publish_at)
+
+
+def test_the_database_ties_the_scheduled_status_to_its_time(approved):
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        Issue.objects.filter(pk=approved.pk).update(status=Status.SCHEDULED)  # no time
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        Issue.objects.filter(pk=approved.pk).update(scheduled_for=AT)  # a time, but approved
+
+    Issue.objects.filter(pk=approved.pk).update(status=Status.SCHEDULED, scheduled_for=AT)
+    assert Issue.objects.get(pk=approved.pk).scheduled_for == AT

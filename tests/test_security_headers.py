@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from subscribers import sending
 from tests.browser_helpers import build_small_content, public_paths
-from tests.sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from tests.factories import make_sections, make_subscriber, user_fixture
+from tests.sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -56,32 +56,28 @@ def assert_features_denied(response) -> None:
         assert permissions[feature] == "()", feature
 
 
+def assert_both_policies(client, path: str, status: int = 200) -> None:
+    response = client.get(path)
+    assert response.status_code == status, path
+    assert_strict_policy(response)
+    assert_features_denied(response)
+
+
 def test_every_public_page_has_the_strict_policy_and_the_permissions_policy(client):
     build_small_content()
     paths = [path for _, path in public_paths()]
     paths += [reverse("subscribe"), reverse("subscribe_sent"), reverse("paper_index") + "?page=1"]
 
     for path in paths:
-        response = client.get(path)
-        assert response.status_code == 200, path
-        assert_strict_policy(response)
-        assert_features_denied(response)
+        assert_both_policies(client, path)
 
 
 def test_error_pages_and_feeds_have_them_too(client):
     for path, status in [("/no-such-page/", 404), (reverse("feed_rss"), 200), (reverse("robots"), 200)]:
-        response = client.get(path)
-        assert response.status_code == status
-        assert_strict_policy(response)
-        assert_features_denied(response)
+        assert_both_policies(client, path, status)
 
 
-@pytest.fixture
-def managing_editor(client) -> User:
-    user = User.objects.create_user("max", "max@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Managing editor"))
-    client.force_login(user)
-    return user
+managing_editor = user_fixture("max", "Managing editor", logged_in=True)
 
 
 def test_admin_pages_have_the_strict_policy(client, managing_editor):
@@ -99,10 +95,7 @@ def test_admin_pages_have_the_strict_policy(client, managing_editor):
     ]
 
     for url in urls:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        assert_strict_policy(response)
-        assert_features_denied(response)
+        assert_both_policies(client, url)
 
 
 def test_the_login_and_lockout_pages_have_it(client):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,12 +9,12 @@ from django.template.loader import render_to_string
 
 from subscribers.models import Delivery, DeliveryEvent, Send, Subscriber
 from subscribers.tracking import analytics
-from tests.factories import make_issue
+from tests.factories import make_issue, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
 STARTED = datetime(2025, 6, 3, 9, 0, tzinfo=UTC)
-_addresses = itertools.count(1)
+SUBSCRIBED = STARTED - timedelta(days=100)
 
 
 def make_send(started: datetime = STARTED) -> Send:
@@ -25,14 +24,8 @@ def make_send(started: datetime = STARTED) -> Send:
     return send
 
 
-def make_subscriber(**fields) -> Subscriber:
-    fields.setdefault("status", Subscriber.Status.ACTIVE)
-    fields.setdefault("confirmed_at", STARTED - timedelta(days=100))
-    return Subscriber.objects.create(email=f"reader{next(_addresses)}@example.org", **fields)
-
-
 def make_delivery(send: Send, subscriber: Subscriber | None = None, **fields) -> Delivery:
-    subscriber = subscriber or make_subscriber()
+    subscriber = subscriber or make_subscriber(confirmed_at=SUBSCRIBED)
     fields.setdefault("status", Delivery.Status.SENT)
     if fields["status"] == Delivery.Status.SENT:
         fields.setdefault("sent_at", send.created_at + timedelta(minutes=1))
@@ -134,12 +127,16 @@ def test_a_bounced_message_never_counts_as_delivered():
 def test_an_unsubscribe_counts_for_the_last_issue_the_person_received():
     first, second = make_send(STARTED), make_send(STARTED + timedelta(days=30))
     left_after_first = make_subscriber(
-        status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=STARTED + timedelta(days=2)
+        status=Subscriber.Status.UNSUBSCRIBED,
+        confirmed_at=SUBSCRIBED,
+        unsubscribed_at=STARTED + timedelta(days=2),
     )
     left_after_second = make_subscriber(
-        status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=STARTED + timedelta(days=31)
+        status=Subscriber.Status.UNSUBSCRIBED,
+        confirmed_at=SUBSCRIBED,
+        unsubscribed_at=STARTED + timedelta(days=31),
     )
-    stayed = make_subscriber()
+    stayed = make_subscriber(confirmed_at=SUBSCRIBED)
     for subscriber in (left_after_first, left_after_second, stayed):
         make_delivery(first, subscriber)
     make_delivery(second, left_after_second)

@@ -21,6 +21,8 @@ import pytest
 from tests import processes
 from tests.send_scenario import SendObserver
 
+pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+
 ISSUE = 11
 
 

@@ -43,6 +43,8 @@ from tests import processes, send_scenario
 from tests.processes import DEFER_DOMAIN, REJECT_DOMAIN
 from tests.send_scenario import SendObserver
 
+pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+
 ISSUE = 7
 SUBSCRIBERS = 2000
 REFUSED_EVERY = 200  # 10 addresses the server refuses for good

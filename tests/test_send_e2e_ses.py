@@ -16,7 +16,8 @@ from moto.server import ThreadedMotoServer
 from subscribers import sending, tokens
 from subscribers.models import Delivery, Send
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber, parse, parts
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue, parse, parts
 from .smtp_server import free_port
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_an_issue_reaches_every_subscriber_through_ses(
     for index in range(AUDIENCE):
         chosen = [[], [sections["alignment"]]][index % 2]
         fmt = "text" if index % 7 == 0 else "html"
-        subscriber = make_subscriber(f"reader{index}@example.org", sections=chosen, fmt=fmt)
+        subscriber = make_subscriber(f"reader{index}@example.org", sections=chosen, format=fmt)
         names = {s.name for s in chosen} or {s.name for s in sections.values()}
         expected[subscriber.email] = (subscriber, names, fmt)
 

@@ -11,7 +11,8 @@ import pytest
 from subscribers import sending, tokens
 from subscribers.models import Delivery, Send, Subscriber
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber, parse, parts
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue, parse, parts
 from .smtp_server import smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def audience():
     for index in range(AUDIENCE):
         chosen, fmt = choices(index, sections)
         subscriber = make_subscriber(
-            f"reader{index}@example.org", sections=chosen, fmt=fmt, name=f"Reader {index}"
+            f"reader{index}@example.org", sections=chosen, format=fmt, name=f"Reader {index}"
         )
         expected[subscriber.email] = (
             subscriber,

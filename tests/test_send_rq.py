@@ -20,6 +20,8 @@ from tests import processes
 from tests.processes import DEFER_DOMAIN
 from tests.send_scenario import SendObserver
 
+pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+
 ISSUE = 5
 SUBSCRIBERS = 400
 GREYLISTED_EVERY = 50

@@ -13,7 +13,8 @@ from subscribers import sending
 from subscribers.models import Delivery, Send
 from subscribers.sending import claims
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue, start_send_in_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +59,7 @@ def test_starting_a_send_from_the_admin(client, boss, issue, django_capture_on_c
 def test_a_send_refused_by_the_checks_says_why(client, boss, issue):
     issue.intro = "A very long intro. " * 8000
     issue.save()
-    response = client.post(
-        reverse("admin:subscribers_send_add"), {"issue": issue.pk, "kind": "full", "confirm": "on"}
-    )
+    response = start_send_in_admin(client, issue)
     assert response.status_code == 200
     assert "Gmail clips" in response.content.decode()
     assert not Send.objects.exists()

@@ -13,19 +13,12 @@ from subscribers import sending, subscriptions, suppression
 from subscribers.models import Delivery, Send, SendVariant, Subscriber, Suppression
 from subscribers.sending import variants
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_subscriber
+from .sending_fixtures import sendable_issue_fixtures
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def sections():
-    return make_sections()
-
-
-@pytest.fixture
-def issue(sections):
-    return make_sendable_issue(sections)
+sections, issue = sendable_issue_fixtures()
 
 
 def recipients() -> list[str]:
@@ -114,7 +107,7 @@ def test_each_variant_is_rendered_once(issue, sections, monkeypatch):
     monkeypatch.setattr(variants, "render_issue_email", lambda *a, **k: calls.append(k) or real(*a, **k))
     for index in range(12):
         chosen = [[], [sections["robustness"]], [sections["alignment"], sections["monitoring"]]][index % 3]
-        make_subscriber(f"r{index}@example.org", sections=chosen, fmt="text" if index % 2 else "html")
+        make_subscriber(f"r{index}@example.org", sections=chosen, format="text" if index % 2 else "html")
 
     send = sending.start_send(issue)
     dispatch(send)

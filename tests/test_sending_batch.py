@@ -24,10 +24,13 @@ from subscribers.models import Delivery, Send
 from subscribers.sending import batching
 from subscribers.sending.handover import Prepared, build_message
 
+from .factories import make_subscriber
 from .fake_esp import fake_resend
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber, parse, parts
+from .sending_fixtures import parse, parts, run_send, sendable_issue_fixtures
 
 pytestmark = pytest.mark.django_db
+
+sections, issue = sendable_issue_fixtures()
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 ANSWERS: dict[str, str] = {}  # address -> the status RecipientStatusBackend answers for it
@@ -54,23 +57,6 @@ class FailingBackend(AnymailTestBackend):
         raise AnymailAPIError("Service unavailable", status_code=503, response=response)
 
 
-@pytest.fixture
-def sections():
-    return make_sections()
-
-
-@pytest.fixture
-def issue(sections):
-    return make_sendable_issue(sections)
-
-
-def run(issue, capture) -> Send:
-    with capture(execute=True):
-        send = sending.start_send(issue)
-    send.refresh_from_db()
-    return send
-
-
 def esp_fill(content: str, values: dict) -> str:
     """What Mailgun does with %recipient.name% fields."""
     return re.sub(r"%recipient\.(\w+)%", lambda m: values[m.group(1)], content)
@@ -82,10 +68,10 @@ def test_one_message_per_variant_carries_every_recipient_with_their_values(
     settings.EMAIL_BACKEND = TEST_BACKEND
     settings.SEND_BATCH_ESP = "Mailgun"
     readers = [make_subscriber(f"all{i}@example.org", name=f"Reader <{i}> & co") for i in range(4)]
-    readers += [make_subscriber(f"text{i}@example.org", fmt="text") for i in range(3)]
+    readers += [make_subscriber(f"text{i}@example.org", format="text") for i in range(3)]
     readers += [make_subscriber(f"align{i}@example.org", sections=[sections["alignment"]]) for i in range(2)]
 
-    send = run(issue, django_capture_on_commit_callbacks)
+    send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert send.status == Send.Status.FINISHED
     assert len(mail.outbox) == 3  # html:all, text:all and html:<alignment>
@@ -128,7 +114,7 @@ def test_one_refused_recipient_fails_alone_and_unknown_stays_unknown(
     ANSWERS.clear()
     ANSWERS.update({"r1@example.org": "rejected", "r3@example.org": "unknown"})
 
-    send = run(issue, django_capture_on_commit_callbacks)
+    send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert len(mail.outbox) == 1 and len(mail.outbox[0].to) == 5
     status = dict(Delivery.objects.filter(send=send).values_list("subscriber__email", "status"))
@@ -156,7 +142,7 @@ def test_an_error_for_the_whole_batch_applies_to_each_of_its_deliveries(
     for index in range(3):
         make_subscriber(f"r{index}@example.org")
 
-    send = run(issue, django_capture_on_commit_callbacks)
+    send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert len(mail.outbox) == 2  # one batch, retried once
     rows = Delivery.objects.filter(send=send)
@@ -170,7 +156,7 @@ def test_without_a_batch_esp_each_subscriber_gets_their_own_message(
     for index in range(3):
         make_subscriber(f"r{index}@example.org")
 
-    run(issue, django_capture_on_commit_callbacks)
+    run_send(issue, django_capture_on_commit_callbacks)
 
     assert sorted(message.to[0] for message in mail.outbox) == [f"r{i}@example.org" for i in range(3)]
     assert not any(getattr(message, "merge_data", None) for message in mail.outbox)
@@ -227,11 +213,13 @@ def test_resend_batches_reach_every_subscriber_once_with_their_own_links(
     for index in range(160):
         chosen = [[], [sections["monitoring"]]][index % 2]
         fmt = "text" if index % 9 == 0 else "html"
-        reader = make_subscriber(f"reader{index}@example.org", sections=chosen, fmt=fmt, name=f"R&D {index}")
+        reader = make_subscriber(
+            f"reader{index}@example.org", sections=chosen, format=fmt, name=f"R&D {index}"
+        )
         expected[reader.email] = (reader, fmt)
 
     with fake_resend(settings, backend="subscribers.sending.esp_backends.ResendBackend") as esp:
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert send.status == Send.Status.FINISHED
     assert sorted(email["to"][0] for email in esp.emails) == sorted(expected)  # one copy each
@@ -262,7 +250,7 @@ def test_resend_copies_parse_as_the_message_by_message_path_would_send_them(
     """The batch path's copy and the single path's message agree, part for part."""
     reader = make_subscriber("solo@example.org", name="Solo")
     with fake_resend(settings, backend="subscribers.sending.esp_backends.ResendBackend") as esp:
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
     [copy] = esp.copies("solo@example.org")
 
     delivery = Delivery.objects.get(send=send, subscriber=reader)

@@ -22,7 +22,8 @@ from subscribers.addresses import address_hash
 from subscribers.models import Delivery, Send, Subscriber
 from subscribers.sending import claims
 
-from .sending_fixtures import make_sections, make_sendable_issue
+from .factories import make_sections
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

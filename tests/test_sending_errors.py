@@ -14,8 +14,9 @@ from subscribers import sending
 from subscribers.models import Delivery, Send
 from subscribers.sending.delivery_errors import CONNECT, Action, classify
 
+from .factories import make_sections, make_subscriber
 from .fake_esp import fake_resend
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .sending_fixtures import make_sendable_issue, run_send
 from .smtp_server import RecordingHandler, free_port, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +34,6 @@ def issue(settings):
     return make_sendable_issue(make_sections())
 
 
-def run(issue, capture) -> Send:
-    with capture(execute=True):
-        send = sending.start_send(issue)
-    send.refresh_from_db()
-    return send
-
-
 def delivery(send: Send, address: str) -> Delivery:
     return Delivery.objects.get(send=send, subscriber__email=address)
 
@@ -47,7 +41,7 @@ def delivery(send: Send, address: str) -> Delivery:
 def test_a_429_is_retried_and_then_sent_once(settings, issue, django_capture_on_commit_callbacks):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[2]] = [429]
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert send.status == Send.Status.FINISHED
     assert Delivery.objects.filter(send=send, status=Delivery.Status.SENT).count() == len(ADDRESSES)
@@ -60,7 +54,7 @@ def test_a_503_that_persists_is_retried_up_to_the_limit_then_fails(
 ):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[0]] = [503] * 10
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     failed = delivery(send, ADDRESSES[0])
     assert failed.status == Delivery.Status.FAILED
@@ -73,7 +67,7 @@ def test_a_503_that_persists_is_retried_up_to_the_limit_then_fails(
 def test_connection_refused_is_retried_then_fails(settings, issue, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "anymail.backends.resend.EmailBackend"
     settings.ANYMAIL = {"RESEND_API_KEY": "re_test", "RESEND_API_URL": f"http://127.0.0.1:{free_port()}/"}
-    send = run(issue, django_capture_on_commit_callbacks)
+    send = run_send(issue, django_capture_on_commit_callbacks)
 
     rows = Delivery.objects.filter(send=send)
     assert {row.status for row in rows} == {Delivery.Status.FAILED}
@@ -85,7 +79,7 @@ def test_a_timeout_after_the_request_was_sent_is_unknown_and_not_resent(
 ):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[1]] = ["timeout"]
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     unknown = delivery(send, ADDRESSES[1])
     assert unknown.status == Delivery.Status.UNKNOWN
@@ -100,7 +94,7 @@ def test_a_timeout_after_the_request_was_sent_is_unknown_and_not_resent(
 def test_a_connection_lost_mid_response_is_unknown(settings, issue, django_capture_on_commit_callbacks):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[3]] = ["drop"]
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[3]).status == Delivery.Status.UNKNOWN
     assert all(esp.accepted(address) == 1 for address in ADDRESSES)
@@ -109,7 +103,7 @@ def test_a_connection_lost_mid_response_is_unknown(settings, issue, django_captu
 def test_a_gateway_timeout_is_unknown(settings, issue, django_capture_on_commit_callbacks):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[0]] = [504]
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[0]).status == Delivery.Status.UNKNOWN
     assert [to for to, _ in esp.requests].count(ADDRESSES[0]) == 1
@@ -120,7 +114,7 @@ def test_a_4xx_rejection_of_one_recipient_fails_only_that_delivery(
 ):
     with fake_resend(settings) as esp:
         esp.script[ADDRESSES[4]] = [422]
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     rejected = delivery(send, ADDRESSES[4])
     assert rejected.status == Delivery.Status.FAILED and rejected.attempts == 1
@@ -132,7 +126,7 @@ def test_a_4xx_rejection_of_one_recipient_fails_only_that_delivery(
 
 def test_the_esp_message_id_is_recorded(settings, issue, django_capture_on_commit_callbacks):
     with fake_resend(settings):
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
     ids = list(Delivery.objects.filter(send=send).values_list("esp_message_id", flat=True))
     assert len(set(ids)) == len(ADDRESSES) and all(len(value) == 36 for value in ids)
 
@@ -143,7 +137,7 @@ def test_the_esp_message_id_is_recorded(settings, issue, django_capture_on_commi
 def test_smtp_550_for_one_recipient_fails_it_alone(settings, issue, django_capture_on_commit_callbacks):
     handler = RecordingHandler(rcpt_reply=lambda a: "550 5.1.1 No such user" if a == ADDRESSES[0] else None)
     with smtp_server(settings, handler):
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[0]).status == Delivery.Status.FAILED
     assert "550" in delivery(send, ADDRESSES[0]).error
@@ -161,7 +155,7 @@ def test_smtp_450_is_retried_and_then_sent(settings, issue, django_capture_on_co
 
     handler = RecordingHandler(rcpt_reply=rcpt_reply)
     with smtp_server(settings, handler):
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[1]).status == Delivery.Status.SENT
     assert delivery(send, ADDRESSES[1]).attempts == 2
@@ -185,7 +179,7 @@ def test_smtp_replies_after_data_are_classified(
 
     handler = RecordingHandler(data_reply=data_reply)
     with smtp_server(settings, handler):
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[2]).status == status
     copies = [m for m in handler.messages if m.rcpt_tos == [ADDRESSES[2]]]
@@ -199,7 +193,7 @@ def test_smtp_connection_dropped_after_data_is_unknown_and_not_resent(
         data_reply=lambda envelope: "DROP" if envelope.rcpt_tos == [ADDRESSES[3]] else None
     )
     with smtp_server(settings, handler):
-        send = run(issue, django_capture_on_commit_callbacks)
+        send = run_send(issue, django_capture_on_commit_callbacks)
 
     assert delivery(send, ADDRESSES[3]).status == Delivery.Status.UNKNOWN
     received = [m.rcpt_tos[0] for m in handler.messages]
@@ -210,7 +204,7 @@ def test_smtp_connection_dropped_after_data_is_unknown_and_not_resent(
 def test_smtp_server_down_is_retried_then_fails(settings, issue, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    send = run(issue, django_capture_on_commit_callbacks)
+    send = run_send(issue, django_capture_on_commit_callbacks)
 
     rows = Delivery.objects.filter(send=send)
     assert {row.status for row in rows} == {Delivery.Status.FAILED}

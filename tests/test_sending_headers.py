@@ -15,7 +15,8 @@ from subscribers.models import Delivery, Send
 from subscribers.sending import throttle
 from subscribers.sending.headers import list_id, message_id
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

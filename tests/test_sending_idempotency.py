@@ -15,8 +15,9 @@ from subscribers.models import Delivery, Send
 from subscribers.sending.esp_backends import set_idempotency_key
 from subscribers.sending.handover import batch_key
 
+from .factories import make_sections, make_subscriber
 from .fake_esp import fake_resend
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

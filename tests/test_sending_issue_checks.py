@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 from django.utils import timezone
 
 from editorial import hooks
 from subscribers import sending
 from subscribers.models import Delivery, Send
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue, start_send_in_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +90,7 @@ def test_the_admin_form_says_what_failed(client, django_user_model, issue):
     issue.preheader = LONG_PREHEADER
     issue.save()
 
-    response = client.post(
-        reverse("admin:subscribers_send_add"), {"issue": issue.pk, "kind": "full", "confirm": "on"}
-    )
+    response = start_send_in_admin(client, issue)
 
     assert response.status_code == 200
     assert "The preheader has 148 characters; at most 140 fit." in response.content.decode()

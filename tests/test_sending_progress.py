@@ -14,7 +14,8 @@ from subscribers import sending
 from subscribers.models import Delivery, Send
 from subscribers.sending.progress import describe_rate
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.core import mail
 
 from subscribers import sending
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from subscribers import sending
 from subscribers.models import Send
 from subscribers.sending.variants import check_rendered, parse_key, variant_key
 
-from .sending_fixtures import make_sections, make_sendable_issue, make_subscriber
+from .factories import make_sections, make_subscriber
+from .sending_fixtures import make_sendable_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.factories import make_issue
-from tests.test_roles import make_user
+from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
 

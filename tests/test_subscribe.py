@@ -11,7 +11,7 @@ from django.core.cache import cache
 from subscribers import ratelimit, subscriptions, suppression
 from subscribers.models import Subscriber, Suppression
 
-from .factories import make_section
+from .factories import make_section, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +30,6 @@ def sections():
         make_section("Monitoring", position=1),
         make_section("Alignment", position=2),
     ]
-
-
-def make_active(email: str = "ann@example.org", **fields) -> Subscriber:
-    from django.utils import timezone
-
-    fields.setdefault("confirmed_at", timezone.now())
-    return Subscriber.objects.create(email=email, status=Subscriber.Status.ACTIVE, **fields)
 
 
 def test_the_form_offers_every_section_ticked(client, sections):
@@ -100,7 +93,7 @@ def test_it_refuses_a_form_with_every_section_unticked(client, sections):
 
 
 def test_it_answers_the_same_for_known_and_unknown_addresses(client, sections):
-    make_active("known@example.org")
+    make_subscriber("known@example.org")
     Subscriber.objects.create(email="bounced@example.org", status=Subscriber.Status.BOUNCED)
     suppression.suppress("complained@example.org", Suppression.Reason.COMPLAINT)
 
@@ -114,7 +107,7 @@ def test_it_answers_the_same_for_known_and_unknown_addresses(client, sections):
 
 
 def test_an_active_subscriber_gets_their_preferences_link_instead(client, sections):
-    subscriber = make_active("known@example.org", name="Kim")
+    subscriber = make_subscriber("known@example.org", name="Kim")
     client.post("/subscribe/", {"email": "KNOWN@example.org", "name": "Someone else"})
     subscriber.refresh_from_db()
     assert subscriber.name == "Kim"  # the form never changes a confirmed subscriber
@@ -138,7 +131,7 @@ def test_suppressed_bounced_and_complained_addresses_get_nothing(client, section
 def test_someone_who_unsubscribed_can_sign_up_again_with_a_new_confirmation(client, sections):
     from django.utils import timezone
 
-    subscriber = make_active("back@example.org")
+    subscriber = make_subscriber("back@example.org")
     subscriptions.unsubscribe(subscriber, Subscriber.Channel.ONE_CLICK)
     client.post("/subscribe/", {"email": "back@example.org"})
     subscriber.refresh_from_db()

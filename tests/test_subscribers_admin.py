@@ -15,7 +15,7 @@ from subscribers import stats, suppression, tokens
 from subscribers.addresses import address_hash
 from subscribers.models import Subscriber, Suppression
 
-from .factories import make_section
+from .factories import make_section, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,9 @@ def sections():
     return [make_section("Robustness", position=0), make_section("Monitoring", position=1)]
 
 
-def make_active(email: str, confirmed_at=None, **fields) -> Subscriber:
-    return Subscriber.objects.create(
-        email=email, status=Subscriber.Status.ACTIVE, confirmed_at=confirmed_at or timezone.now(), **fields
-    )
-
-
 def test_the_list_shows_counts_and_a_growth_chart(admin_client, sections):
-    make_active("a@example.org").sections.set([sections[0]])
-    make_active("b@example.org")
+    make_subscriber("a@example.org").sections.set([sections[0]])
+    make_subscriber("b@example.org")
     Subscriber.objects.create(email="p@example.org")
     Subscriber.objects.create(
         email="u@example.org", status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
@@ -54,8 +48,8 @@ def test_the_list_shows_counts_and_a_growth_chart(admin_client, sections):
 
 
 def test_the_list_searches_and_filters(admin_client, sections):
-    make_active("ann@example.org", name="Ann")
-    make_active("bob@example.org", name="Bob", consent_source=Subscriber.Source.IMPORT)
+    make_subscriber("ann@example.org", name="Ann")
+    make_subscriber("bob@example.org", name="Bob", consent_source=Subscriber.Source.IMPORT)
     html = admin_client.get(CHANGELIST, {"q": "ann"}).content.decode()
     assert "ann@example.org" in html and "bob@example.org" not in html
     html = admin_client.get(CHANGELIST, {"consent_source__exact": "import"}).content.decode()
@@ -69,8 +63,8 @@ def test_weekly_growth_buckets_by_monday():
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday())
     now = timezone.now()
-    make_active("this-week@example.org", confirmed_at=now)
-    make_active("last-week@example.org", confirmed_at=now - timedelta(weeks=1))
+    make_subscriber("this-week@example.org", confirmed_at=now)
+    make_subscriber("last-week@example.org", confirmed_at=now - timedelta(weeks=1))
     Subscriber.objects.create(
         email="left@example.org",
         status=Subscriber.Status.UNSUBSCRIBED,
@@ -112,7 +106,7 @@ def test_import_in_the_admin_requires_a_consent_basis(admin_client, sections):
 
 
 def test_export_follows_the_current_filter(admin_client, sections):
-    make_active("ann@example.org")
+    make_subscriber("ann@example.org")
     Subscriber.objects.create(email="pending@example.org")
     response = admin_client.get(f"{CHANGELIST}export/", {"status__exact": "active"})
     assert response.status_code == 200
@@ -124,7 +118,7 @@ def test_export_follows_the_current_filter(admin_client, sections):
 
 
 def test_the_revoke_action_bumps_the_token_version(admin_client, client):
-    subscriber = make_active("ann@example.org")
+    subscriber = make_subscriber("ann@example.org")
     old = tokens.preferences_token(subscriber)
     response = admin_client.post(CHANGELIST, {"action": "revoke_links", "_selected_action": [subscriber.pk]})
     assert response.status_code == 302
@@ -134,8 +128,8 @@ def test_the_revoke_action_bumps_the_token_version(admin_client, client):
 
 
 def test_the_unsubscribe_and_erase_actions(admin_client):
-    ann = make_active("ann@example.org")
-    bob = make_active("bob@example.org")
+    ann = make_subscriber("ann@example.org")
+    bob = make_subscriber("bob@example.org")
     admin_client.post(CHANGELIST, {"action": "unsubscribe_selected", "_selected_action": [ann.pk]})
     ann.refresh_from_db()
     assert ann.status == Subscriber.Status.UNSUBSCRIBED
@@ -175,7 +169,7 @@ def test_adding_a_subscriber_needs_a_consent_basis_and_refuses_suppressed(admin_
 
 
 def test_the_change_form_opens(admin_client, sections):
-    subscriber = make_active("ann@example.org")
+    subscriber = make_subscriber("ann@example.org")
     response = admin_client.get(reverse("admin:subscribers_subscriber_change", args=[subscriber.pk]))
     assert response.status_code == 200
 

@@ -34,6 +34,14 @@ def check(page, name: str, artifacts_dir) -> None:
     assert not blocking, f"{name}: {blocking}"
 
 
+def press(page, button: str, heading: str, name: str, artifacts_dir) -> None:
+    """Press `button`, wait for the page it loads, see `heading` on it and check that page as `name`."""
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state("load")
+    assert page.get_by_role("heading", name=heading).is_visible()
+    check(page, name, artifacts_dir)
+
+
 def test_subscribe_confirm_change_unsubscribe_and_come_back(live_server, page, artifacts_dir):
     cache.clear()
     make_section("Robustness", position=0)
@@ -46,10 +54,7 @@ def test_subscribe_confirm_change_unsubscribe_and_come_back(live_server, page, a
     page.get_by_label("Email address").fill("reader@example.org")
     page.get_by_label("Name (optional)").fill("Rea Der")
     page.get_by_label("Monitoring").uncheck()
-    page.get_by_role("button", name="Subscribe").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_role("heading", name="Check your inbox").is_visible()
-    check(page, "2-check-inbox", artifacts_dir)
+    press(page, "Subscribe", "Check your inbox", "2-check-inbox", artifacts_dir)
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.PENDING
     assert sorted(s.slug for s in subscriber.sections.all()) == ["alignment", "robustness"]
@@ -60,10 +65,7 @@ def test_subscribe_confirm_change_unsubscribe_and_come_back(live_server, page, a
     check(page, "3-confirm", artifacts_dir)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.PENDING
-    page.get_by_role("button", name="Confirm my subscription").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_role("heading", name="You are subscribed").is_visible()
-    check(page, "4-confirmed", artifacts_dir)
+    press(page, "Confirm my subscription", "You are subscribed", "4-confirmed", artifacts_dir)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert subscriber.consent_ip == "127.0.0.1"
@@ -94,10 +96,7 @@ def test_subscribe_confirm_change_unsubscribe_and_come_back(live_server, page, a
     check(page, "7-unsubscribe", artifacts_dir)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE  # opening the page changed nothing
-    page.get_by_role("button", name="Unsubscribe").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_role("heading", name="You are unsubscribed").is_visible()
-    check(page, "8-unsubscribed", artifacts_dir)
+    press(page, "Unsubscribe", "You are unsubscribed", "8-unsubscribed", artifacts_dir)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert subscriber.unsubscribe_channel == Subscriber.Channel.LINK
@@ -105,10 +104,7 @@ def test_subscribe_confirm_change_unsubscribe_and_come_back(live_server, page, a
     assert mail.outbox[-1].subject.startswith("You have unsubscribed")
 
     # Come back with the undo button.
-    page.get_by_role("button", name="Undo: subscribe me again").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_role("heading", name="You are subscribed again").is_visible()
-    check(page, "9-resubscribed", artifacts_dir)
+    press(page, "Undo: subscribe me again", "You are subscribed again", "9-resubscribed", artifacts_dir)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert Suppression.objects.count() == 0

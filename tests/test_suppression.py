@@ -12,17 +12,11 @@ from subscribers import notifications, subscriptions, suppression
 from subscribers.addresses import address_hash
 from subscribers.models import Subscriber, Suppression
 
-from .factories import make_section
+from .factories import make_section, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
 Reason = Suppression.Reason
-
-
-def make_active(email: str, **fields) -> Subscriber:
-    return Subscriber.objects.create(
-        email=email, status=Subscriber.Status.ACTIVE, confirmed_at=timezone.now(), **fields
-    )
 
 
 def test_the_hash_is_stable_and_ignores_case_and_idn_spelling(settings):
@@ -63,9 +57,9 @@ def test_only_opt_outs_are_lifted_by_opting_in_again():
 
 
 def test_mailable_means_active_confirmed_unpaused_and_not_suppressed():
-    mailable = make_active("ok@example.org")
-    make_active("paused@example.org", paused_issues=1)
-    make_active("suppressed@example.org")
+    mailable = make_subscriber("ok@example.org")
+    make_subscriber("paused@example.org", paused_issues=1)
+    make_subscriber("suppressed@example.org")
     suppression.suppress("suppressed@example.org", Reason.MANUAL)
     Subscriber.objects.create(email="pending@example.org")
     Subscriber.objects.create(email="bounced@example.org", status=Subscriber.Status.BOUNCED)
@@ -77,16 +71,16 @@ def test_mailable_means_active_confirmed_unpaused_and_not_suppressed():
 
 def test_receiving_section_counts_those_who_take_everything():
     robustness, monitoring = make_section("Robustness"), make_section("Monitoring", position=1)
-    everything = make_active("all@example.org")
-    chose = make_active("robust@example.org")
+    everything = make_subscriber("all@example.org")
+    chose = make_subscriber("robust@example.org")
     chose.sections.set([robustness])
-    other = make_active("monitor@example.org")
+    other = make_subscriber("monitor@example.org")
     other.sections.set([monitoring])
     assert set(Subscriber.objects.receiving_section(robustness)) == {everything, chose}
 
 
 def test_no_subscriber_email_goes_to_a_suppressed_address():
-    subscriber = make_active("ann@example.org")
+    subscriber = make_subscriber("ann@example.org")
     suppression.suppress("ann@example.org", Reason.MANUAL)
     assert not notifications.send_welcome(subscriber.pk)
     assert not notifications.send_already_subscribed(subscriber.pk)
@@ -103,8 +97,8 @@ def test_emails_for_a_vanished_subscriber_do_nothing():
 
 
 def test_a_hard_bounce_or_complaint_suppresses_and_marks_the_subscriber():
-    bounced = make_active("bounced@example.org")
-    complained = make_active("complained@example.org")
+    bounced = make_subscriber("bounced@example.org")
+    complained = make_subscriber("complained@example.org")
     subscriptions.record_hard_bounce("Bounced@example.org")
     subscriptions.record_complaint("complained@example.org")
     bounced.refresh_from_db()

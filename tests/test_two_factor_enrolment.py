@@ -7,25 +7,20 @@ import base64
 import binascii
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from newsletter.account_views import ENROL_SECRET
+from tests.factories import user_fixture
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/admin/two-factor/"
 
 
-@pytest.fixture
-def writer(client) -> User:
-    user = User.objects.create_user("wanda", "wanda@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Writer"))
-    client.force_login(user)
-    return user
+writer = user_fixture("wanda", "Writer", logged_in=True)
 
 
 def code_for(secret: str) -> str:

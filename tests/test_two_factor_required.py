@@ -7,13 +7,12 @@ from __future__ import annotations
 import binascii
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from newsletter.account_views import ENROL_SECRET
-from tests.test_roles import make_user
+from tests.factories import user_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +20,8 @@ ENROL = "/admin/two-factor/"
 VERIFY = "/admin/login/verify/"
 
 
-@pytest.fixture
-def managing_editor() -> User:
-    return make_user("max", "Managing editor")
-
-
-@pytest.fixture
-def writer() -> User:
-    return make_user("wanda", "Writer")
+managing_editor = user_fixture("max", "Managing editor")
+writer = user_fixture("wanda", "Writer")
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from PIL import Image, ImageCms, ImageFile
 from newsletter import uploads
 from newsletter.forms import AuthorForm, PaperSummaryForm
 from newsletter.models import PaperSummary
-from tests.factories import image_upload, make_issue, make_section
+from tests.factories import image_upload, make_issue, make_section, make_user
 from tests.test_figures import post_issue_with_figure
-from tests.test_roles import make_user
 
 pytestmark = pytest.mark.django_db
 

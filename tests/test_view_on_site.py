@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_issue
-from tests.test_roles import make_ready_issue, make_user
+from tests.factories import make_issue, make_ready_issue, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -234,14 +234,29 @@ def test_a_postmark_delivery_is_recorded_against_its_delivery(client, delivery):
     assert delivery.status == Delivery.Status.SENT
 
 
-def test_a_postmark_hard_bounce_suppresses_the_address_at_once(client, delivery):
-    post_postmark(client, payload("postmark", "hard_bounce", delivery))
+@pytest.mark.parametrize(
+    ("event", "stamp", "status", "reason"),
+    [
+        ("hard_bounce", "bounced_at", Subscriber.Status.BOUNCED, Suppression.Reason.HARD_BOUNCE),
+        ("spam_complaint", "complained_at", Subscriber.Status.COMPLAINED, Suppression.Reason.COMPLAINT),
+    ],
+)
+def test_a_postmark_hard_bounce_or_complaint_suppresses_the_address_at_once(
+    client, delivery, event, stamp, status, reason
+):
+    post_postmark(client, payload("postmark", event, delivery))
 
     refresh(delivery, delivery.subscriber)
-    assert delivery.bounced_at == EVENT_TIME
-    assert delivery.subscriber.status == Subscriber.Status.BOUNCED
-    assert suppression.suppression_reason("ann@example.org") == Suppression.Reason.HARD_BOUNCE
+    assert getattr(delivery, stamp) == EVENT_TIME
+    assert delivery.subscriber.status == status
+    assert suppression.suppression_reason("ann@example.org") == reason
     assert Subscriber.objects.mailable().count() == 0
+    assert mail.outbox == []
+
+
+def test_a_postmark_hard_bounce_records_the_bounce_and_its_reason(client, delivery):
+    post_postmark(client, payload("postmark", "hard_bounce", delivery))
+
     event = DeliveryEvent.objects.get()
     assert (event.event_type, event.esp_event_id, event.reject_reason) == (
         "bounced",
@@ -260,15 +275,6 @@ def test_a_postmark_soft_bounce_is_recorded_but_suppresses_nothing(client, deliv
     assert delivery.bounced_at == EVENT_TIME
     assert delivery.subscriber.status == Subscriber.Status.ACTIVE
     assert not suppression.is_suppressed("ann@example.org")
-
-
-def test_a_postmark_spam_complaint_suppresses_and_marks_the_subscriber_complained(client, delivery):
-    post_postmark(client, payload("postmark", "spam_complaint", delivery))
-
-    refresh(delivery, delivery.subscriber)
-    assert delivery.complained_at == EVENT_TIME
-    assert delivery.subscriber.status == Subscriber.Status.COMPLAINED
-    assert suppression.suppression_reason("ann@example.org") == Suppression.Reason.COMPLAINT
 
 
 def test_a_postmark_unsubscribe_unsubscribes_through_the_esp_channel(client, delivery):

@@ -9,8 +9,7 @@ from editorial import workflow
 from editorial.models import ReviewComment, Transition
 from newsletter.models import Issue
 from tests import test_roles
-from tests.factories import make_issue
-from tests.test_roles import make_ready_issue, make_user
+from tests.factories import make_issue, make_ready_issue, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +19,20 @@ managing_editor = test_roles.managing_editor
 other_writer = test_roles.other_writer
 writer = test_roles.writer
 Status = Issue.Status
+
+
+def test_an_issue_created_outside_the_admin_records_its_writer(writer):
+    issue = workflow.create_issue(Issue(number=7, title="Robustness roundup"), writer)
+
+    issue.refresh_from_db()
+    assert (issue.status, issue.created_by) == (Status.DRAFT, writer)
+
+
+def test_creating_an_issue_needs_the_role_to(db):
+    with pytest.raises(workflow.NotAllowed, match="create issues"):
+        workflow.create_issue(Issue(number=7, title="Robustness roundup"), make_user("reader"))
+
+    assert not Issue.objects.exists()
 
 
 def test_a_writer_submits_their_draft(writer):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django import template
 
-from editorial.dashboard import dashboard_for
+from editorial.dashboard import Dashboard, dashboard_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("editorial/admin/_dashboard.html", takes_context=True)
-def editorial_dashboard(context) -> dict:
+def editorial_dashboard(context: template.Context) -> dict[str, Dashboard | None]:
     request = context.get("request")
     return {"board": dashboard_for(request.user) if request else None}

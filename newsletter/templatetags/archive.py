@@ -17,7 +17,10 @@ def http_url(value: str) -> str:
     return value if value.lower().startswith(("https://", "http://")) else ""
 
 
-_KIND_LABELS = {PaperSummary.Kind.BRIEF: "Other recent papers", PaperSummary.Kind.NEWS: "News"}
+_KIND_LABELS: dict[str, str] = {
+    PaperSummary.Kind.BRIEF: "Other recent papers",
+    PaperSummary.Kind.NEWS: "News",
+}
 
 
 @register.filter

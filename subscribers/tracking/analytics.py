@@ -2,7 +2,8 @@
 
 Each function is a constant number of aggregate queries, whatever the size of the send:
 `send_totals` (two), `clicks_per_link` (one), `timeline` (one). `analytics_context` gathers them
-for the send's admin page, whose chart is an SVG drawn on the server (no JavaScript, no CDN).
+for the send's admin page, whose chart is an SVG drawn on the server with subscribers/charts.py (no
+JavaScript, no CDN).
 
 What the numbers mean:
 - *sent*: handed to the ESP (status sent). *delivered*: the ESP reported a delivery, or the person
@@ -22,7 +23,7 @@ publication; `tracking_options()` is what the send pipeline passes to Anymail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,8 +31,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
+from .. import charts
 from ..models import Delivery, DeliveryEvent, Send
-from ..stats import _nice_ceiling
 
 Status = Delivery.Status
 EventType = DeliveryEvent.EventType
@@ -41,12 +42,7 @@ HOUR, DAY, WEEK = "hour", "day", "week"
 _MAX_HOURS = 72
 _MAX_DAYS = 120
 
-CHART_WIDTH = 760
-CHART_HEIGHT = 240
-_PLOT_LEFT = 44
-_PLOT_TOP = 16
-_PLOT_BOTTOM = 36
-_PLOT_RIGHT = 24  # room for the last x label, centred on the last point
+_FRAME = charts.Frame(left=44, right=24)  # room on the right for the last x label, centred on the last point
 
 
 def tracking_options() -> dict[str, bool]:
@@ -215,34 +211,13 @@ def _next_bucket(moment: datetime, bucket: str) -> datetime:
 
 
 @dataclass(frozen=True)
-class Point:
-    x: float
-    y: float
-    value: int
-    label: str
-
-    @property
-    def square(self) -> tuple[float, float]:
-        """The top-left corner of a 6-unit square marker centred on the point."""
-        return round(self.x - 3, 1), round(self.y - 3, 1)
-
-
-@dataclass(frozen=True)
 class Chart:
-    width: int
-    height: int
+    axes: charts.Axes
     bucket: str
-    opens: list[Point]
-    clicks: list[Point]
+    opens: list[charts.Point]
+    clicks: list[charts.Point]
     opens_path: str
     clicks_path: str
-    x_labels: list[tuple[float, str]]
-    y_ticks: list[tuple[float, int]]
-    baseline: float
-    x_label_y: float
-    y_label_x: float
-    plot_left: float
-    plot_right: float
     buckets: list[Bucket]
     total_opens: int
     total_clicks: int
@@ -257,45 +232,31 @@ _LABEL_FORMATS = {
 
 def timeline_chart(bucket: str, buckets: list[Bucket]) -> Chart:
     """Geometry for the SVG line chart of opens and clicks; the template only draws it."""
-    plot_width = CHART_WIDTH - _PLOT_LEFT - _PLOT_RIGHT
-    plot_height = CHART_HEIGHT - _PLOT_TOP - _PLOT_BOTTOM
-    baseline = _PLOT_TOP + plot_height
-    top = _nice_ceiling(max([1, *(b.opens for b in buckets), *(b.clicks for b in buckets)]))
-    step = plot_width / max(len(buckets) - 1, 1)
+    opens = charts.Series("opens", [item.opens for item in buckets])
+    clicks = charts.Series("clicks", [item.clicks for item in buckets])
+    ceiling = charts.ceiling_for(opens.values, clicks.values)
     long_format, short_format = _LABEL_FORMATS[bucket]
+    titles = [item.start.strftime(long_format) for item in buckets]
+    (open_points, click_points), xs = charts.points(_FRAME, titles, [opens, clicks], ceiling)
     label_every = max(1, -(-len(buckets) // 8))
-    opens, clicks, x_labels = [], [], []
-    last_labelled: datetime | None = None
-    for index, item in enumerate(buckets):
-        x = round(_PLOT_LEFT + index * step, 1)
-        when = item.start.strftime(long_format)
-        for points, value, what in ((opens, item.opens, "opens"), (clicks, item.clicks, "clicks")):
-            y = round(baseline - plot_height * value / top, 1)
-            points.append(Point(x, y, value, f"{when}: {value} {what}"))
-        if index % label_every == 0:
-            # An hourly axis names the day where it changes.
-            new_day = bucket == HOUR and (last_labelled is None or item.start.date() != last_labelled.date())
-            x_labels.append((x, item.start.strftime("%d %b" if new_day else short_format)))
-            last_labelled = item.start
-    y_ticks = [(round(baseline - plot_height * value / top, 1), value) for value in (0, top // 2, top)]
+    x_labels = []
+    last_day: date | None = None
+    for index in range(0, len(buckets), label_every):
+        start = buckets[index].start
+        # An hourly axis names the day where it changes.
+        new_day = bucket == HOUR and start.date() != last_day
+        x_labels.append((xs[index], start.strftime("%d %b" if new_day else short_format)))
+        last_day = start.date()
     return Chart(
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
+        axes=charts.axes(_FRAME, ceiling, x_labels),
         bucket=bucket,
-        opens=opens,
-        clicks=clicks,
-        opens_path=" ".join(f"{p.x},{p.y}" for p in opens),
-        clicks_path=" ".join(f"{p.x},{p.y}" for p in clicks),
-        x_labels=x_labels,
-        y_ticks=y_ticks,
-        baseline=baseline,
-        x_label_y=baseline + 16,
-        y_label_x=_PLOT_LEFT - 6,
-        plot_left=_PLOT_LEFT,
-        plot_right=CHART_WIDTH - _PLOT_RIGHT,
+        opens=open_points,
+        clicks=click_points,
+        opens_path=charts.polyline(open_points),
+        clicks_path=charts.polyline(click_points),
         buckets=buckets,
-        total_opens=sum(b.opens for b in buckets),
-        total_clicks=sum(b.clicks for b in buckets),
+        total_opens=sum(opens.values),
+        total_clicks=sum(clicks.values),
     )
 
 

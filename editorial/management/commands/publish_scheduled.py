@@ -13,7 +13,7 @@ from editorial.scheduling import publish_due_issues
 class Command(BaseCommand):
     help = "Publish every scheduled issue whose publication time has come."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         outcomes = publish_due_issues()
         for outcome in outcomes:
             if outcome.published:

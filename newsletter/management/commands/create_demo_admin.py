@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 USERNAME = PASSWORD = "admin"
 EMAIL = "admin@example.org"
@@ -18,14 +18,14 @@ EMAIL = "admin@example.org"
 class Command(BaseCommand):
     help = "Create the demo superuser admin/admin (only with DEBUG on, or with --force)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--force",
             action="store_true",
             help="Create the account even though DEBUG is off. Never do this on a public site.",
         )
 
-    def handle(self, *args, force: bool = False, **options) -> None:
+    def handle(self, *args: object, force: bool = False, **options: object) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to create the demo admin account (password 'admin') because DEBUG is off, "

@@ -11,6 +11,6 @@ from newsletter.demo.loader import load_demo
 class Command(BaseCommand):
     help = "Load the demo publication: the seed issue #2, generated issues #1 and #3-#25, their figures."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         result = load_demo()
         self.stdout.write(self.style.SUCCESS(str(result)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsletter.models import Issue, Section
 from newsletter.rendering import EmailFormat, preview_values, render_issue_email
@@ -13,7 +13,7 @@ from newsletter.rendering import EmailFormat, preview_values, render_issue_email
 class Command(BaseCommand):
     help = "Render issue NUMBER as an email and write issue-<n>.html and issue-<n>.txt."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("number", type=int)
         parser.add_argument("--sections", default="", help="Comma-separated section slugs (default: all).")
         parser.add_argument("--format", choices=EmailFormat.values, default=EmailFormat.HTML)
@@ -25,8 +25,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, number: int, sections: str, format: str, out: str, keep_placeholders: bool, **options
-    ):
+        self,
+        *args: object,
+        number: int,
+        sections: str,
+        format: str,
+        out: str,
+        keep_placeholders: bool,
+        **options: object,
+    ) -> None:
         try:
             issue = Issue.objects.get(number=number)
         except Issue.DoesNotExist as exc:

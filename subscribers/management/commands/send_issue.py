@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from newsletter.models import Issue
 from subscribers import sending
-from subscribers.models import Send
+from subscribers.models import Delivery, Send
 
 
 class Command(BaseCommand):
@@ -106,7 +106,7 @@ class Command(BaseCommand):
 
     def _resend_unknown(self, issue: Issue) -> None:
         total = 0
-        for send in Send.objects.filter(issue=issue, deliveries__status="unknown").distinct():
+        for send in Send.objects.filter(issue=issue, deliveries__status=Delivery.Status.UNKNOWN).distinct():
             total += sending.resend_unknown(send)
         if not total:
             raise CommandError(f"No delivery of issue #{issue.number} has an unknown outcome.")
