@@ -114,6 +114,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)  # Chromium takes seconds to start and to render
+        if item.get_closest_marker("own_databases"):
+            item.add_marker(pytest.mark.slow)  # migrating databases and starting processes
         # With `--dist loadgroup` (CI's), the tests that make their own databases run one after
         # another on one worker, as without pytest-xdist: each starts several processes and times
         # what they do, so two at once could starve each other past their deadlines.

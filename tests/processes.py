@@ -169,6 +169,14 @@ def postgres_admin_url() -> str:
     return os.environ.get("PROCESS_TESTS_PG_URL", DEFAULT_PG_ADMIN_URL)
 
 
+def skip_unless_reachable(vendor: str) -> None:
+    """Skips the calling test, saying why, when it needs PostgreSQL and none answers."""
+    if vendor == "postgresql" and (reason := postgres_unreachable_reason()):
+        import pytest
+
+        pytest.skip(reason)
+
+
 def postgres_unreachable_reason() -> str | None:
     """None when PostgreSQL answers, else why not (for pytest.skip)."""
     import psycopg

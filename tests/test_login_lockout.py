@@ -139,11 +139,9 @@ print(response.status_code, "_auth_user_id" in client.session)
 
 
 @pytest.mark.own_databases
-@pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
 def test_a_lockout_made_in_one_process_holds_in_another(vendor, tmp_path):
-    if vendor == "postgresql" and (reason := processes.postgres_unreachable_reason()):
-        pytest.skip(reason)
+    processes.skip_unless_reachable(vendor)
     with processes.throwaway_database(vendor, tmp_path) as db:
         env = processes.base_env(db.url)
 

@@ -61,11 +61,9 @@ def hit_from_two_processes(env: dict[str, str], *, max_hits: int, hits_each: int
 
 
 @pytest.mark.own_databases
-@pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
 def test_two_processes_share_one_count_in_the_database(vendor, tmp_path):
-    if vendor == "postgresql" and (reason := processes.postgres_unreachable_reason()):
-        pytest.skip(reason)
+    processes.skip_unless_reachable(vendor)
     with processes.throwaway_database(vendor, tmp_path) as db:
         env = processes.base_env(db.url, RATELIMIT_STORE="database")
 
@@ -76,7 +74,6 @@ def test_two_processes_share_one_count_in_the_database(vendor, tmp_path):
 
 
 @pytest.mark.own_databases
-@pytest.mark.slow
 def test_two_processes_share_one_count_in_redis(tmp_path):
     from redis import Redis
     from redis.exceptions import RedisError

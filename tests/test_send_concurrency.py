@@ -21,18 +21,13 @@ import pytest
 from tests import processes
 from tests.send_scenario import SendObserver
 
-pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+pytestmark = pytest.mark.own_databases
 
 ISSUE = 11
 
 
-def skip_without_postgres() -> None:
-    if reason := processes.postgres_unreachable_reason():
-        pytest.skip(reason)
-
-
 def test_two_workers_on_postgresql_never_send_the_same_delivery(tmp_path):
-    skip_without_postgres()
+    processes.skip_unless_reachable("postgresql")
     subscribers = 2000
     with ExitStack() as stack:
         db = stack.enter_context(processes.throwaway_database("postgresql", tmp_path))
@@ -69,8 +64,7 @@ def test_two_workers_on_postgresql_never_send_the_same_delivery(tmp_path):
 
 @pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
 def test_racing_claims_take_every_row_once(vendor, tmp_path):
-    if vendor == "postgresql":
-        skip_without_postgres()
+    processes.skip_unless_reachable(vendor)
     subscribers, racers, limit = 3000, 3, 7
     with processes.throwaway_database(vendor, tmp_path) as db:
         # No worker runs: the send's own tasks stay queued while the racers claim its rows.

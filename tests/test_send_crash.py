@@ -43,7 +43,7 @@ from tests import processes, send_scenario
 from tests.processes import DEFER_DOMAIN, REJECT_DOMAIN
 from tests.send_scenario import SendObserver
 
-pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+pytestmark = pytest.mark.own_databases
 
 ISSUE = 7
 SUBSCRIBERS = 2000
@@ -102,8 +102,7 @@ class Releases:
 
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
 def test_killed_workers_never_send_twice_and_leave_one_unknown_each(vendor, tmp_path):
-    if vendor == "postgresql" and (reason := processes.postgres_unreachable_reason()):
-        pytest.skip(reason)
+    processes.skip_unless_reachable(vendor)
     rng = random.Random(SEED)
     print(f"seed {SEED} (set SEND_CRASH_SEED to replay another)")
     with ExitStack() as stack:

@@ -20,7 +20,7 @@ from tests import processes
 from tests.processes import DEFER_DOMAIN
 from tests.send_scenario import SendObserver
 
-pytestmark = [pytest.mark.own_databases, pytest.mark.slow]
+pytestmark = pytest.mark.own_databases
 
 ISSUE = 5
 SUBSCRIBERS = 400
