@@ -81,6 +81,7 @@ def check(client: Client, content: Content, chosen: list[Route]) -> tuple[list[s
     return wrong, checked
 
 
+@pytest.mark.slow
 def test_a_superuser_gets_404_or_the_admins_own_answer_for_unknown_ids(content, summary_count):
     chosen = [route for route in routes() if route.route.startswith(("admin/", "outbox/"))]
 

@@ -149,6 +149,7 @@ def test_by_default_the_policy_is_enforced(tmp_path):
     assert headers["CSP-RO"] == ""
 
 
+@pytest.mark.slow
 def test_csp_report_only_sends_the_same_policy_as_report_only(tmp_path):
     enforced = fetch_headers(tmp_path)["CSP"]
 

@@ -50,6 +50,7 @@ def ses(settings):
         server.stop()
 
 
+@pytest.mark.slow
 def test_an_issue_reaches_every_subscriber_through_ses(
     settings, client, ses, django_capture_on_commit_callbacks
 ):

@@ -43,6 +43,7 @@ def audience():
     return issue, sections, expected
 
 
+@pytest.mark.slow
 def test_every_subscriber_gets_one_correct_message(
     settings, client, audience, django_capture_on_commit_callbacks
 ):

@@ -93,6 +93,7 @@ def test_anymail_esp_and_keys_come_from_the_environment():
     assert "'POSTMARK_SERVER_TOKEN': 'token-123'" in result.stdout
 
 
+@pytest.mark.slow
 def test_two_factor_is_required_for_managing_editors_in_production_and_off_in_development():
     assert print_setting("OTP_REQUIRED_FOR", **production()) == "managing_editors"
     assert print_setting("OTP_REQUIRED_FOR", DEBUG="1") == "none"
@@ -106,6 +107,7 @@ def test_login_lockout_limits_come_from_the_environment():
     assert result.stdout.strip().splitlines()[-1] == "8 0:30:00"
 
 
+@pytest.mark.slow
 def test_rate_limits_count_in_the_database_unless_redis_is_set():
     assert print_setting("RATELIMIT_STORE", REDIS_URL="") == "database"
     assert print_setting("RATELIMIT_STORE", REDIS_URL="redis://127.0.0.1:6379/0") == "cache"

@@ -198,7 +198,7 @@ def test_webhooks_are_refused_while_no_secret_is_configured(client, delivery, se
     # Anymail alone would only warn and accept anyone's posts.
     settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
     response = post_postmark(client, payload("postmark", "hard_bounce", delivery), secret=None)
-    assert response.status_code == 404  # not set up on this site (webhook_urls.py)
+    assert response.status_code == 404  # not set up on this site (subscribers/tracking/urls.py)
     assert not DeliveryEvent.objects.exists()
     assert not suppression.is_suppressed("ann@example.org")
 

@@ -1,8 +1,8 @@
 """Who a send goes to, frozen in one statement.
 
-`snapshot(send)` copies the audience into Delivery rows with one INSERT ... SELECT built from
-`Subscriber.objects.mailable()` (compiled by the ORM, so it runs on SQLite and PostgreSQL alike):
-no Python loop, however large the list. The SELECT groups by `email_hash`, the hash of the
+`snapshot(send, subscribers)` copies the audience (a queryset of `Subscriber.objects.mailable()`)
+into Delivery rows with one INSERT ... SELECT (compiled by the ORM, so it runs on SQLite and
+PostgreSQL alike): no Python loop, however large the list. The SELECT groups by `email_hash`, the hash of the
 normalised address, taking the oldest row of each group, so a person with two rows ("Ann@X.org"
 and "ann@x.org", or a Unicode and a Punycode domain) gets one copy; the unique constraint
 `delivery_one_per_address_per_send` makes the database hold us to it.

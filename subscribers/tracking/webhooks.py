@@ -1,6 +1,6 @@
 """What the ESP tells us about each message: Anymail's tracking webhooks, recorded per delivery.
 
-Anymail's views at /webhooks/anymail/<esp>/tracking/ (routed by webhook_urls.py, which guards
+Anymail's views at /webhooks/anymail/<esp>/tracking/ (routed by tracking/urls.py, which guards
 them: 404 for an ESP that is not set up, 400 for any body that cannot be read, never a 500)
 authenticate every POST (the WEBHOOK_SECRET basic auth, a list so the secret can be rotated; plus
 the ESP's own signature where Anymail checks one: Mailgun's HMAC, SendGrid's and Postal's keys,
