@@ -102,9 +102,11 @@ def test_the_rate_limit_spaces_messages_across_batches(settings, issue):
     send_now(issue)
 
     assert len(SENT_AT) == 10
-    gaps = [later - earlier for earlier, later in zip(SENT_AT, SENT_AT[1:], strict=False)]
-    assert min(gaps) >= 1 / 20 - 0.01
-    assert SENT_AT[-1] - SENT_AT[0] >= 9 / 20 - 0.02
+    # Message k goes out no sooner than k / rate after the first (each waits for its own slot).
+    # Pairs may stand closer when a message was delayed past its slot (a busy machine) and the next
+    # one is on time: the rate over any stretch still holds, which is the promise.
+    early = [k for k, at in enumerate(SENT_AT) if at - SENT_AT[0] < k / 20 - 0.01]
+    assert not early, [round(at - SENT_AT[0], 3) for at in SENT_AT]
 
 
 def test_reserved_windows_never_overlap(settings):
