@@ -117,7 +117,19 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("own_databases"):
             item.add_marker(pytest.mark.slow)  # migrating databases and starting processes
         # With `--dist loadgroup` (CI's), the tests that make their own databases run one after
-        # another on one worker, as without pytest-xdist: each starts several processes and times
-        # what they do, so two at once could starve each other past their deadlines.
-        if item.get_closest_marker("own_databases") and config.pluginmanager.hasplugin("xdist"):
-            item.add_marker(pytest.mark.xdist_group("own_databases"))
+        # another on one worker per database vendor: each starts several processes and times what
+        # they do, so more than two at once could starve each other past their deadlines. Much of
+        # their time is spent waiting (a killed worker's lease running out), which is why CI runs
+        # more xdist workers than cores.
+        own = item.get_closest_marker("own_databases")
+        if own and config.pluginmanager.hasplugin("xdist"):
+            item.add_marker(pytest.mark.xdist_group(f"own_databases_{own_databases_vendor(item, own)}"))
+
+
+def own_databases_vendor(item, marker) -> str:
+    """The vendor an own_databases test's throwaway database uses: its `vendor` parameter, or the
+    marker's argument (`@pytest.mark.own_databases("postgresql")`), else SQLite."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "vendor" in callspec.params:
+        return str(callspec.params["vendor"])
+    return str(marker.args[0]) if marker.args else "sqlite"

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.own_databases
 ISSUE = 11
 
 
+@pytest.mark.own_databases("postgresql")
 def test_two_workers_on_postgresql_never_send_the_same_delivery(tmp_path):
     processes.skip_unless_reachable("postgresql")
     subscribers = 2000
