@@ -109,9 +109,11 @@ SUMMARY_PAPER_FIELDSET = (
             ("paper_link", "paper_doi"),
             ("paper_title", "paper_year"),
             ("paper_authors", "paper_venue"),
+            "paper_abstract",
         ],
-        "description": "Pick a stored paper, or paste the paper's link with its details: a paper "
-        "already stored with the same arXiv id, DOI or URL is reused, otherwise it is created.",
+        "description": "Pick a stored paper, or paste the paper's link: a paper already stored with "
+        "the same arXiv id, DOI or URL is reused, otherwise it is created, its details fetched from "
+        "arXiv, Crossref or OpenReview (or typed in).",
     },
 )
 SUMMARY_FIGURE_FIELDSET = (
@@ -254,7 +256,7 @@ class PaperAdmin(admin.ModelAdmin):
     list_filter = ["year", "venue"]
     search_fields = ["title", "authors", "arxiv_id", "doi", "url", "venue"]
     readonly_fields = ["summarised_in"]
-    fields = ["title", "url", "authors", ("venue", "year"), ("arxiv_id", "doi"), "summarised_in"]
+    fields = ["url", "title", "authors", ("venue", "year"), ("arxiv_id", "doi"), "abstract", "summarised_in"]
 
     class Media:
         css = DRAFTING_MEDIA["css"]

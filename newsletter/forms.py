@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from typing import Any
+
 from django import forms
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.db.models import Max
+from django.urls import reverse_lazy
 from markdownx.widgets import AdminMarkdownxWidget
 
-from . import papers, uploads
+from . import paper_lookup, papers, uploads
 from .models import Author, Issue, Paper, PaperSummary
+from .paper_lookup.identifiers import UNSUPPORTED
 
 # Shown under every image field: the browser forgets a chosen file when a page with errors comes back.
 CHOOSE_AGAIN_HELP = (
@@ -23,6 +29,35 @@ class MarkdownEditor(AdminMarkdownxWidget):
 
     class Media:
         js = ["js/editor-upload.js"]
+
+
+class PaperLookupMedia:
+    """static/js/paper_lookup.js: a link pasted in a field with `data-paper-lookup` is looked up
+    and the fields named in `data-paper-lookup-targets` are filled in."""
+
+    js = ["js/paper_lookup.js"]
+
+
+def paper_lookup_attrs(targets: dict[str, str], **attrs: str) -> dict[str, object]:
+    """The attributes that make a field a lookup field; `targets` maps each detail the endpoint
+    answers (title, authors, year, venue, abstract, url, arxiv_id, doi) to the field it fills."""
+    return {
+        "data-paper-lookup": reverse_lazy("paper_lookup"),
+        "data-paper-lookup-targets": json.dumps(targets),
+        **attrs,
+    }
+
+
+class PaperLookupInput(forms.TextInput):
+    Media = PaperLookupMedia
+
+
+class PaperLookupURLInput(AdminURLFieldWidget):
+    Media = PaperLookupMedia
+
+
+# What a lookup failure adds: the form stays usable by hand.
+BY_HAND = "Enter the paper's title (and what else you know) by hand."
 
 
 def figure_not_kept(file) -> str:
@@ -54,9 +89,20 @@ class PaperSummaryForm(forms.ModelForm):
         label="Paper link",
         required=False,
         max_length=500,
-        help_text="An arXiv link or id (2111.15121), a DOI or the paper's URL.",
-        widget=forms.TextInput(
-            attrs={"class": "vTextField", "placeholder": "https://arxiv.org/abs/2111.15121"}
+        help_text="An arXiv link or id (2111.15121), a DOI or the paper's URL. arXiv, DOI, OpenReview "
+        "and ACL Anthology links fill in the paper's details.",
+        widget=PaperLookupInput(
+            attrs=paper_lookup_attrs(
+                {
+                    "title": "paper_title",
+                    "authors": "paper_authors",
+                    "year": "paper_year",
+                    "venue": "paper_venue",
+                    "doi": "paper_doi",
+                    "abstract": "paper_abstract",
+                },
+                **{"class": "vTextField", "placeholder": "https://arxiv.org/abs/2111.15121"},
+            )
         ),
     )
     paper_title = forms.CharField(
@@ -88,6 +134,8 @@ class PaperSummaryForm(forms.ModelForm):
         max_length=200,
         widget=forms.TextInput(attrs={"class": "vTextField", "placeholder": "10.1234/abcd"}),
     )
+    # Filled by static/js/paper_lookup.js with the abstract the lookup found, kept with a new paper.
+    paper_abstract = forms.CharField(required=False, max_length=20000, widget=forms.HiddenInput)
 
     QUICK_PAPER_FIELDS = (
         "paper_link",
@@ -96,6 +144,7 @@ class PaperSummaryForm(forms.ModelForm):
         "paper_venue",
         "paper_year",
         "paper_doi",
+        "paper_abstract",
     )
     # Which of our fields shows an error that papers.py reports about one of its inputs.
     _ERROR_FIELDS = {
@@ -152,14 +201,22 @@ class PaperSummaryForm(forms.ModelForm):
                 authors=cleaned_data.get("paper_authors", ""),
                 venue=cleaned_data.get("paper_venue", ""),
                 year=cleaned_data.get("paper_year"),
+                abstract=cleaned_data.get("paper_abstract", ""),
             )
             stored = papers.find_paper(reference)
+            if stored is None and reference.has_identifier:
+                # A link alone: its details come from its source (or from the lookup the page made).
+                reference = paper_lookup.complete_reference(reference, fetch=not reference.title)
+                stored = papers.find_paper(reference)
         except papers.InvalidPaperReference as exc:
             self.add_error(self._ERROR_FIELDS[exc.field], exc.message)
             return cleaned_data
+        except paper_lookup.LookupFailed as exc:
+            self.add_error("paper_title", f"{exc.message} {BY_HAND}")
+            return cleaned_data
         if stored is None and not reference.title:
             message = (
-                "Enter the paper's title: no stored paper has this link."
+                f"Enter the paper's title: {UNSUPPORTED}"
                 if reference.has_identifier
                 else "Paste the paper's link or enter its title."
             )
@@ -178,6 +235,13 @@ class PaperSummaryForm(forms.ModelForm):
         return super().save(commit)
 
 
+# Pasting an arXiv, DOI, OpenReview or ACL Anthology link in the paper admin's URL, arXiv id or DOI
+# field fills in the others.
+PAPER_LOOKUP_TARGETS = {
+    name: name for name in ("title", "authors", "year", "venue", "abstract", "url", "arxiv_id", "doi")
+}
+
+
 class PaperForm(forms.ModelForm):
     """A paper, with its arXiv id and DOI normalised (pasted links welcome) before the database's
     uniqueness checks see them."""
@@ -187,21 +251,42 @@ class PaperForm(forms.ModelForm):
         required=False,
         max_length=Paper._meta.get_field("url").max_length,
         assume_scheme="https",
-        widget=AdminURLFieldWidget,
+        widget=PaperLookupURLInput(attrs=paper_lookup_attrs(PAPER_LOOKUP_TARGETS)),
     )
 
     _ERROR_FIELDS = {"link": "url", "arxiv_id": "arxiv_id", "doi": "doi", "title": "title"}
+    _DETAILS = ("title", "authors", "venue", "year", "abstract", "url", "arxiv_id", "doi")
 
     class Meta:
         model = Paper
-        fields = ["title", "url", "authors", "venue", "year", "arxiv_id", "doi"]
+        fields = ["title", "url", "authors", "venue", "year", "arxiv_id", "doi", "abstract"]
         help_texts = {
+            "title": "Left empty, it is fetched from the paper's arXiv, DOI, OpenReview or ACL "
+            "Anthology link.",
             "arxiv_id": "The id or link, e.g. 2111.15121 or https://arxiv.org/abs/2111.15121v2.",
             "doi": "The DOI or its doi.org link, e.g. 10.1145/3442188.3445922.",
+            "abstract": "Filled in from the paper's source; for reference, not shown to readers.",
+        }
+        widgets = {
+            "arxiv_id": PaperLookupInput(
+                attrs=paper_lookup_attrs(PAPER_LOOKUP_TARGETS, **{"class": "vTextField"})
+            ),
+            "doi": PaperLookupInput(
+                attrs=paper_lookup_attrs(PAPER_LOOKUP_TARGETS, **{"class": "vTextField"})
+            ),
+            "abstract": forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
         }
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A link alone will do: the title is fetched from the paper's source (clean).
+        # (A read-only page has no fields to fill.)
+        if "title" in self.fields:
+            self.fields["title"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned_data = self.cleaned_data  # what ModelForm.clean returns
         try:
             reference = papers.paper_reference(
                 link=cleaned_data.get("url", ""),
@@ -212,12 +297,45 @@ class PaperForm(forms.ModelForm):
             self.add_error(self._ERROR_FIELDS[exc.field], exc.message)
             return cleaned_data
         cleaned_data["arxiv_id"], cleaned_data["doi"] = reference.arxiv_id, reference.doi
-        others = Paper.objects.exclude(pk=self.instance.pk)
-        if reference.arxiv_id and (other := others.filter(arxiv_id=reference.arxiv_id).first()):
-            self.add_error("arxiv_id", f"“{other.title}” already has this arXiv id.")
-        if reference.doi and (other := others.filter(doi__iexact=reference.doi).first()):
-            self.add_error("doi", f"“{other.title}” already has this DOI.")
+        self._check_unique(cleaned_data)
+        if not self.errors:
+            self._fill_in_from_source(cleaned_data, reference)
+            self._check_unique(cleaned_data)  # a DOI the source gave may be another paper's
         return cleaned_data
+
+    def _check_unique(self, cleaned_data: dict[str, Any]) -> None:
+        others = Paper.objects.exclude(pk=self.instance.pk)
+        arxiv_id, doi = cleaned_data.get("arxiv_id"), cleaned_data.get("doi")
+        if arxiv_id and "arxiv_id" not in self.errors and (other := others.filter(arxiv_id=arxiv_id).first()):
+            self.add_error("arxiv_id", f"“{other.title}” already has this arXiv id.")
+        if doi and "doi" not in self.errors and (other := others.filter(doi__iexact=doi).first()):
+            self.add_error("doi", f"“{other.title}” already has this DOI.")
+
+    def _fill_in_from_source(self, cleaned_data: dict[str, Any], reference: papers.PaperReference) -> None:
+        """What was left empty, from the paper's source: looked up when the title is missing,
+        else from the lookup the page made (cached), if any."""
+        if not cleaned_data.get("title") and not reference.has_identifier:
+            self.add_error("title", "Enter the paper's title, or paste its link to fetch it.")
+            return
+        typed = replace(
+            reference,
+            title=cleaned_data.get("title") or "",
+            authors=cleaned_data.get("authors") or "",
+            venue=cleaned_data.get("venue") or "",
+            year=cleaned_data.get("year"),
+            abstract=cleaned_data.get("abstract") or "",
+        )
+        try:
+            completed = paper_lookup.complete_reference(typed, fetch=not typed.title)
+        except paper_lookup.LookupFailed as exc:
+            self.add_error("title", f"{exc.message} {BY_HAND}")
+            return
+        if not completed.title:
+            self.add_error("title", f"Enter the paper's title: {UNSUPPORTED}")
+            return
+        for name in self._DETAILS:
+            if cleaned_data.get(name) in ("", None):
+                cleaned_data[name] = getattr(completed, name)
 
 
 class AuthorForm(forms.ModelForm):

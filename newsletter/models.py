@@ -217,6 +217,8 @@ class Paper(models.Model):
     )
     arxiv_id = models.CharField("arXiv id", max_length=50, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
+    # As its source gives it (newsletter/paper_lookup/), for the editors' reference.
+    abstract = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

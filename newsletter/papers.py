@@ -54,6 +54,7 @@ class PaperReference:
     authors: str = ""
     venue: str = ""
     year: int | None = None
+    abstract: str = ""
 
     @property
     def has_identifier(self) -> bool:
@@ -141,6 +142,7 @@ def paper_reference(
     authors: str = "",
     venue: str = "",
     year: int | None = None,
+    abstract: str = "",
 ) -> PaperReference:
     """Normalise what was typed about a paper; refuse bad or contradictory identifiers."""
     from_link = parse_paper_link(link)
@@ -171,6 +173,7 @@ def paper_reference(
         authors=(authors or "").strip(),
         venue=(venue or "").strip(),
         year=year,
+        abstract=(abstract or "").strip(),
     )
 
 
@@ -253,6 +256,7 @@ def _details(reference: PaperReference) -> dict[str, Any]:
         "authors": reference.authors,
         "venue": reference.venue,
         "year": reference.year,
+        "abstract": reference.abstract,
     }
 
 
