@@ -14,6 +14,9 @@ Decisions:
 - The issue number: not taken by another issue, and exactly one more than the highest number
   already published or scheduled to go out before this one (with none, any positive number).
   An issue that was published before (and unpublished) may come back under its own number.
+- Math: every `$...$` and `$$...$$` in the intro and the summaries is TeX that latex2mathml
+  renders. Invalid TeX shows on the page as its source (newsletter/math.py), and, like a broken
+  link, fails the check until it is fixed or its dollars are escaped (`\\$`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from django.db.models import Max, Q
 
 from newsletter.checks import PREHEADER_MAX, SUBJECT_MAX, subject_and_preheader_fit
 from newsletter.models import Issue, PaperSummary
+from newsletter.rendering import math_problems
 from newsletter.uploads import ALT_PLACEHOLDER
 
 _HREF = re.compile(r'\shref="([^"]*)"')
@@ -163,6 +167,19 @@ def links_well_formed(issue: Issue, summaries: list[PaperSummary], as_of: dateti
     return problems
 
 
+def math_is_valid(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
+    places = [("the intro", issue.intro, issue.intro_html)] + [
+        (_label(summary), summary.body, summary.body_html) for summary in summaries
+    ]
+    return [
+        f"Math in {place} is not valid TeX and shows as its source: {problem}"
+        for place, text, html in places
+        # Only a text whose stored HTML shows a math error is rendered again, to say why.
+        if 'class="math-error"' in html
+        for problem in math_problems(text)
+    ]
+
+
 def no_unresolved_comments(issue: Issue, summaries: list[PaperSummary], as_of: datetime | None) -> list[str]:
     from .models import ReviewComment
 
@@ -203,6 +220,7 @@ CHECKS: list[tuple[str, str, Check]] = [
         subject_and_preheader_fit,
     ),
     ("links", "Every link is a well-formed https URL", links_well_formed),
+    ("math", "All math is valid TeX", math_is_valid),
     ("comments", "No unresolved review comments", no_unresolved_comments),
     ("number", "The issue number is the next free one", number_is_next),
 ]

@@ -2,7 +2,8 @@
 and headings, and links as numbered references ("recent papers [4]") listed under "Links:".
 
 It reads the small tag set that `rendering.sanitize_html` lets through; the HTML parser decodes
-entities, so no tag or `&amp;` reaches the text.
+entities, so no tag or `&amp;` reaches the text. Math shows its TeX source between dollars, read
+from the annotation `newsletter/math.py` stores beside the MathML.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import textwrap
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from typing import Any
+
+from .math import TEX_ENCODING
 
 TEXT_WIDTH = 72
 _WHITESPACE = re.compile(r"\s+")
@@ -77,12 +80,19 @@ class _TextWriter(HTMLParser):
         self.links: list[tuple[str, int]] = []  # (href, where its text starts in self.inline)
         self.row_cells = 0
         self.table_rows = 0
+        self.math: _MathText | None = None
 
     # Parsing
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if self.pre is not None:
+            return
+        if self.math is not None:
+            self.math.in_tex = tag == "annotation" and attributes.get("encoding") == TEX_ENCODING
+            return
+        if tag == "math":
+            self.math = _MathText(display=attributes.get("display") == "block")
             return
         if tag in _BLOCK_TAGS or tag in _HEADING_TAGS:
             self.flush()
@@ -131,6 +141,12 @@ class _TextWriter(HTMLParser):
             return
         if self.pre is not None:
             return
+        if self.math is not None:
+            if tag == "math":
+                self.end_math(self.math)
+            else:
+                self.math.in_tex = False
+            return
         if tag in _HEADING_TAGS:
             self.flush(prefix="#### ")
         elif tag in _BLOCK_TAGS or tag == "li":
@@ -152,6 +168,8 @@ class _TextWriter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.pre is not None:
             self.pre.append(data)
+        elif self.math is not None:
+            self.math.add(data)
         else:
             self.inline.append(_WHITESPACE.sub(" ", data))
 
@@ -163,6 +181,12 @@ class _TextWriter(HTMLParser):
         if number not in self.used:
             self.used.append(number)
         self.inline.append(f" [{number}]")
+
+    def end_math(self, math: _MathText) -> None:
+        self.math = None
+        text = math.text()
+        # Display math stands on lines of its own, as its TeX lines were written.
+        self.inline.append(f"\n{text}\n" if math.display else text)
 
     # Output
 
@@ -205,6 +229,27 @@ class _TextWriter(HTMLParser):
         for separator, block in self.blocks[1:]:
             out += [separator, block]
         return "".join(out).strip("\n")
+
+
+class _MathText:
+    """One <math> being read: its TeX annotation, or its text if it has none (typed by hand)."""
+
+    def __init__(self, display: bool) -> None:
+        self.display = display
+        self.in_tex = False
+        self.tex: list[str] = []
+        self.shown: list[str] = []
+
+    def add(self, data: str) -> None:
+        (self.tex if self.in_tex else self.shown).append(data)
+
+    def text(self) -> str:
+        tex = "".join(self.tex).strip()
+        if not tex:
+            return _WHITESPACE.sub(" ", "".join(self.shown)).strip()
+        if self.display:
+            return f"$${tex}$$"
+        return f"${_WHITESPACE.sub(' ', tex)}$"
 
 
 def _marker_width(list_tag: str) -> int:

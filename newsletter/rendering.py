@@ -2,7 +2,8 @@
 
 `markdown_to_html` turns Markdown into safe HTML: every Markdown field, the admin's live preview,
 the public pages, the feeds and the emails go through it. Models store its result on save, so no
-page renders Markdown per request.
+page renders Markdown per request. `$...$` and `$$...$$` become MathML there (newsletter/math.py);
+the issue email shows math as Unicode text or TeX instead, and its plain-text part as TeX.
 
 `render_issue_email(issue, sections=None, fmt=EmailFormat.HTML)` turns an issue into an email: a
 `RenderedEmail` with the subject, the preheader, the HTML part (templates/email/issue.html, CSS
@@ -57,6 +58,7 @@ from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
 from .absolute_urls import absolute_url, absolutize_urls, site_url
+from .math import MATHML_ATTRIBUTES, MATHML_TAGS, MathExtension, MathProblem, email_fallback, math_to_tex
 from .plaintext import TEXT_WIDTH, LinkReferences, html_to_plain_text, tidy_text, wrap
 
 if TYPE_CHECKING:
@@ -106,6 +108,9 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "code": {"class"},
 }
+# The MathML of `$...$` and `$$...$$` (newsletter/math.py).
+ALLOWED_TAGS |= MATHML_TAGS
+ALLOWED_ATTRIBUTES |= MATHML_ATTRIBUTES
 # No javascript:, data: or vbscript: links; relative links stay allowed for internal anchors.
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "smarty"]
@@ -115,8 +120,18 @@ def markdown_to_html(text: str) -> str:
     """Render Markdown to HTML that is safe to put on a page or in an email."""
     if not text:
         return ""
-    html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
-    return sanitize_html(html)
+    return _render_markdown(text)[0]
+
+
+def math_problems(text: str) -> list[MathProblem]:
+    """The invalid TeX in Markdown `text`, which `markdown_to_html` shows as its source."""
+    return _render_markdown(text)[1] if text else []
+
+
+def _render_markdown(text: str) -> tuple[str, list[MathProblem]]:
+    math = MathExtension()
+    html = markdown.markdown(text, extensions=[*MARKDOWN_EXTENSIONS, math], output_format="html")
+    return sanitize_html(html), math.problems
 
 
 def sanitize_html(html: str) -> str:
@@ -133,8 +148,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of rendered HTML (entities decoded), for search documents and descriptions."""
-    return _WHITESPACE.sub(" ", html_module.unescape(strip_tags(html))).strip()
+    """Plain text of rendered HTML (entities decoded), for search documents and descriptions.
+    Math is its TeX source between dollars, as in the plain-text email."""
+    return _WHITESPACE.sub(" ", html_module.unescape(strip_tags(math_to_tex(html)))).strip()
 
 
 def markdown_to_text(text: str) -> str:
@@ -302,7 +318,8 @@ def render_issue_email(
     text = render_text_template("email/issue.txt", context)
     html = ""
     if fmt == EmailFormat.HTML:
-        html = inline_css(render_to_string("email/issue.html", context))
+        # Most mail clients show no MathML: math becomes Unicode text or its TeX (newsletter/math.py).
+        html = inline_css(email_fallback(render_to_string("email/issue.html", context)))
     return RenderedEmail(subject=issue.email_subject, preheader=issue.description, html=html, text=text)
 
 

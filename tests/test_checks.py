@@ -208,7 +208,7 @@ def test_the_admin_lists_the_checks_green_and_red(client, writer, editor):
 
     page = client.get(f"/admin/newsletter/issue/{issue.pk}/change/").content.decode()
 
-    assert page.count('class="check-pass"') == 6
+    assert page.count('class="check-pass"') == 7
     assert page.count('class="check-fail"') == 1
     assert "The email subject has 90 characters" in page
 
