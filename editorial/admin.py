@@ -13,21 +13,27 @@ answers 404. "View on site" opens the draft's page until the issue is public.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Field, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from newsletter.admin import IssueAdmin, PaperAdmin, PaperSummaryAdmin, PaperSummaryInline
+from newsletter.checks import PREHEADER_MAX, SUBJECT_MAX
 from newsletter.models import Issue, Paper, PaperSummary
 
 from . import admin_views, revisions, roles, workflow
 from .forms import EditorialIssueForm
 
 STATUS_CLASSES = {status: f"status-{status.replace('_', '-')}" for status in Issue.Status.values}
+# The fields with a live character counter, and the limit each is counted against.
+COUNTED_FIELDS = {"subject": SUBJECT_MAX, "preheader": PREHEADER_MAX}
 EDITORIAL_MEDIA_CSS = ["css/editorial-admin.css"]
 
 
@@ -81,8 +87,25 @@ class WorkflowIssueAdmin(IssueAdmin):
     list_display = ["number", "title", "state", "published_at", "summary_count", "updated_at"]
 
     class Media:  # added to the drafting admin's own
-        css = {"all": EDITORIAL_MEDIA_CSS}
-        js = ["js/editorial-admin.js"]
+        css = {"all": [*EDITORIAL_MEDIA_CSS, "css/character-counters.css"]}
+        js = ["js/editorial-admin.js", "js/character-counters.js"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new issue starts with the next free number (the add form's ?number= still wins)."""
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("number", str(workflow.next_issue_number()))
+        return initial
+
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        """The subject and preheader carry the limits the email checks use, for their live
+        character counters (static/js/character-counters.js)."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        limit = COUNTED_FIELDS.get(db_field.name)
+        if formfield is not None and limit is not None:
+            formfield.widget.attrs["data-count-max"] = str(limit)
+        return formfield
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]

@@ -6,6 +6,7 @@ class EditorialConfig(AppConfig):
     verbose_name = "Editorial workflow"
 
     def ready(self) -> None:
-        from . import revisions
+        from . import hooks, revisions
 
         revisions.register()
+        hooks.connect()  # the send pipeline's news becomes notifications

@@ -1,5 +1,6 @@
-"""What the admin dashboard shows each person: their drafts (and what reviewers asked of them),
-the issues waiting for their review, and what is scheduled."""
+"""What the admin dashboard shows each person: their notifications (the unread count and the
+latest ones), their drafts (and what reviewers asked of them), the issues waiting for their review,
+and what is scheduled."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.db.models import Count, Q
 
 from newsletter.models import Issue
 
-from .models import Schedule
+from . import notifications
+from .models import Notification, Schedule
 from .roles import User, has
 
 Status = Issue.Status
@@ -22,6 +24,10 @@ class Dashboard:
     scheduled: list[Schedule] = field(default_factory=list)
     failed_schedules: list[Schedule] = field(default_factory=list)
     is_reviewer: bool = False
+    # Shown to every member of staff who sees issues, even with nothing new: it links their settings.
+    shows_notifications: bool = False
+    notifications: list[Notification] = field(default_factory=list)
+    unread_notifications: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -40,7 +46,13 @@ def dashboard_for(user: User) -> Dashboard:
         .annotate(open_comments=open_comments)
         .order_by("-status", "-updated_at")  # changes requested first
     )
-    board = Dashboard(my_drafts=list(my_drafts), is_reviewer=has(user, "review_issue"))
+    board = Dashboard(
+        my_drafts=list(my_drafts),
+        is_reviewer=has(user, "review_issue"),
+        shows_notifications=True,
+        notifications=notifications.recent(user),
+        unread_notifications=notifications.unread_count(user),
+    )
     if board.is_reviewer:
         board.waiting_for_review = list(
             Issue.objects.filter(status=Status.IN_REVIEW)

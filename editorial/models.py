@@ -1,8 +1,9 @@
 """What the editorial workflow records: transitions (the audit trail), review comments, what each
-reviewer last saw, share-preview links and scheduled publications.
+reviewer last saw, share-preview links, scheduled publications, and the notifications staff get
+(with the kinds each one turned off).
 
-The rules that create and change these rows live in workflow.py, review.py, previews.py and
-scheduling.py; the models hold data, constraints and small derived properties.
+The rules that create and change these rows live in workflow.py, review.py, previews.py,
+scheduling.py and notifications.py; the models hold data, constraints and small derived properties.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from datetime import datetime
+from typing import TypeAlias
 
 from django.conf import settings
 from django.db import models
@@ -204,3 +206,92 @@ class Schedule(models.Model):
         issue is not scheduled any more: a failed publication's row)."""
         publish_at = self.issue.scheduled_for
         return timezone.localtime(publish_at, self.zone) if publish_at is not None else None
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about; each staff member may turn each kind off. The labels are
+    what the preferences page lists."""
+
+    SUBMITTED = "submitted", "An issue is submitted for review (or is back in review after an edit)"
+    CHANGES_REQUESTED = "changes_requested", "A reviewer requests changes to an issue I write"
+    COMMENTED = "commented", "A new review comment on an issue I write, or a reply in a thread I am in"
+    APPROVED = "approved", "An issue is approved"
+    SCHEDULED = "scheduled", "An issue is scheduled, rescheduled or its schedule is cancelled"
+    PUBLISHED = "published", "An issue is published or unpublished, or its scheduled publication fails"
+    SEND_FINISHED = "send_finished", "A send to subscribers finished with every message sent or skipped"
+    SEND_PROBLEM = (
+        "send_problem",
+        (
+            "A send failed to start, finished with failed or unknown deliveries, or was paused with "
+            "unknown deliveries"
+        ),
+    )
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One thing a staff member is told about, made by editorial/notifications.py after the action
+    it reports committed: listed on their dashboard until they mark it read, and emailed."""
+
+    Kind: TypeAlias = NotificationKind
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    issue = models.ForeignKey(
+        Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # Who did it; null for what the system did (a scheduled publication, a send finishing).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.CharField(max_length=500)
+    # The words that came with it: the review comment, the transition's comment, a refusal.
+    detail = models.TextField(blank=True)
+    # Where to look, a path on this site (the issue's or the send's admin page).
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"To {self.recipient}: {self.message}"
+
+
+class NotificationPreference(models.Model):
+    """Whether a staff member gets one kind of notification; without a row they do."""
+
+    Kind: TypeAlias = NotificationKind
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            # One switch per person and kind.
+            models.UniqueConstraint(fields=["user", "kind"], name="notificationpreference_one_per_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notificationpreference_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} {'on' if self.enabled else 'off'}"

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from newsletter.models import Issue, PaperSummary
 
-from . import diffs
+from . import diffs, notifications
 from .models import ReviewComment, ReviewMark
 from .roles import User, can_view, has
 
@@ -50,9 +50,11 @@ def add_comment(
         if parent is not None and parent.is_resolved:
             # A reply to a resolved thread reopens it: there is something to discuss again.
             ReviewComment.objects.filter(pk=parent.pk).update(resolved_at=None, resolved_by=None)
-        return ReviewComment.objects.create(
+        comment = ReviewComment.objects.create(
             issue=issue, summary=summary, parent=parent, author=author, body=body
         )
+        notifications.comment_added(comment)  # the writers hear of it once it is committed
+        return comment
 
 
 def resolve(comment: ReviewComment, actor: User) -> ReviewComment:

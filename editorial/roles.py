@@ -13,6 +13,8 @@ own), and the functions here add the rules that depend on the object: whose issu
 | Managing editor  | all an editor may; publish, schedule, unpublish, delete issues; correct any |
 |                  | paper, including those on the public site; sections; start, watch, pause,   |
 |                  | resume and cancel sends; see subscribers, suppressions and the whole outbox |
+|                  | import a publication from another platform (importers.run_import, granted   |
+|                  | by migration importers/0002)                                                |
 
 Superusers have every permission (and users, groups, tags and the task queue are theirs alone).
 Anything a role may not do is refused with a page in the admin's layout saying what

@@ -13,28 +13,30 @@ the issues they started).
 Each function checks who may make the move and whether the issue is ready, changes the state
 with a conditional UPDATE (so two clicks never make two moves), and writes a Transition row
 (actor, time, from, to, comment), all in one transaction. A refusal is a WorkflowError whose
-message the admin shows as it is.
+message the admin shows as it is. Once a move commits, notifications.py tells whom it concerns.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from newsletter.models import Issue
 
-from . import checks, hooks, review
+from . import checks, hooks, notifications, review
 from .models import ReviewComment, Schedule, Transition
 from .roles import User, can_edit, has, owns
 
 Status = Issue.Status
 Name = Transition.Action
+logger = logging.getLogger(__name__)
 
 
 class WorkflowError(Exception):
@@ -145,6 +147,13 @@ def can_schedule(issue: Issue, actor: User) -> bool:
 
 
 # The transitions ------------------------------------------------------------------------------
+
+
+def next_issue_number() -> int:
+    """The number a new issue starts with: the next after the highest one taken (drafts included:
+    numbers are unique), 1 for the first. The pre-publish check still judges it at publication."""
+    highest = Issue.objects.aggregate(highest=Max("number"))["highest"]
+    return (highest or 0) + 1
 
 
 def create_issue(issue: Issue, actor: User) -> Issue:
@@ -358,7 +367,7 @@ def _move(issue: Issue, actor: User | None, action: Action, comment: str = "", *
     if moved != 1:
         raise WrongState("The issue changed meanwhile: reload the page and try again.")
     issue.refresh_from_db()
-    return Transition.objects.create(
+    transition = Transition.objects.create(
         issue=issue,
         actor=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,
@@ -368,6 +377,23 @@ def _move(issue: Issue, actor: User | None, action: Action, comment: str = "", *
         comment=comment.strip(),
         issue_version=issue.version,
     )
+    notifications.issue_moved(transition)  # after the commit, and only if it commits
+    # One log event per move, once it commits (operations/logs.py: a JSON line in production).
+    event = {
+        "issue_id": issue.pk,
+        "action": action.name,
+        "from_status": from_status,
+        "to_status": action.target,
+        "actor_id": transition.actor_id,
+    }
+    transaction.on_commit(
+        lambda: logger.info(
+            "Issue %(issue_id)s: %(action)s (%(from_status)s to %(to_status)s).",
+            event,
+            extra={"event": "workflow.transition", **event},
+        )
+    )
+    return transition
 
 
 def _join(*parts: str) -> str:

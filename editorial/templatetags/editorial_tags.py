@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from django import template
 
-from editorial.dashboard import Dashboard, dashboard_for
+from editorial.dashboard import dashboard_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("editorial/admin/_dashboard.html", takes_context=True)
-def editorial_dashboard(context: template.Context) -> dict[str, Dashboard | None]:
+def editorial_dashboard(context: template.Context) -> dict[str, object]:
     request = context.get("request")
-    return {"board": dashboard_for(request.user) if request else None}
+    return {
+        "board": dashboard_for(request.user) if request else None,
+        # The notifications' buttons are forms that come back here.
+        "csrf_token": context.get("csrf_token"),
+        "next": request.get_full_path() if request else "",
+    }
