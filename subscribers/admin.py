@@ -323,7 +323,7 @@ class SendAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/send-admin.css"]}
-        js = ["js/send-progress.js"]
+        js = ["js/progress-panel.js", "js/send-progress.js"]
 
     @admin.display(description="progress")
     def progress_summary(self, obj: Send) -> str:
