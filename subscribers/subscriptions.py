@@ -9,6 +9,7 @@ subscriber has gone by the time it runs does nothing.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,9 @@ from .models import Subscriber, Suppression
 from .tokens import ConfirmLink, LinkError, UsedLink, read_unsubscribe_token
 
 Status = Subscriber.Status
+# Every change below is one log event ({"event": "subscription.<change>", "subscriber_id": ...}),
+# without the address: operations/logs.py writes them as JSON lines in production.
+logger = logging.getLogger(__name__)
 
 # The consent text shown on the confirmation page, where consent is given (and beside the full
 # sign-up form). Change the wording only together with a new version: each confirmation records
@@ -106,6 +110,7 @@ def request_subscription(
         tasks.send_confirmation_email.enqueue(subscriber.pk)
     elif outcome is SignupOutcome.REMINDER_SENT:
         tasks.send_already_subscribed_email.enqueue(subscriber.pk)
+    _log("requested", subscriber.pk, outcome=outcome.value, new_subscriber=created)
     return outcome
 
 
@@ -148,6 +153,7 @@ def confirm(link: ConfirmLink, *, ip: str | None, user_agent: str, wording_versi
             raise UsedLink()
         suppression.lift_opt_out(subscriber.email)
     tasks.send_welcome_email.enqueue(subscriber.pk)
+    _log("confirmed", subscriber.pk, wording_version=wording_version)
     subscriber.refresh_from_db()
     return subscriber
 
@@ -163,6 +169,8 @@ def unsubscribe(subscriber: Subscriber, channel: str) -> bool:
     subscriber.refresh_from_db()
     if changed and channel in GOODBYE_CHANNELS:
         tasks.send_goodbye_email.enqueue(subscriber.pk)
+    if changed:
+        _log("unsubscribed", subscriber.pk, channel=channel)
     return bool(changed)
 
 
@@ -181,6 +189,8 @@ def resubscribe(subscriber: Subscriber) -> bool:
         ).update(status=Status.ACTIVE, updated_at=timezone.now())
         suppression.lift_opt_out(subscriber.email)
     subscriber.refresh_from_db()
+    if changed:
+        _log("resubscribed", subscriber.pk)
     return bool(changed)
 
 
@@ -198,13 +208,16 @@ def update_preferences(
         subscriber.paused_issues = paused_issues
         subscriber.save(update_fields=["name", "format", "paused_issues", "updated_at"])
         set_sections(subscriber, sections)
+    _log("preferences_updated", subscriber.pk, format=format, paused_issues=paused_issues)
 
 
 def erase(subscriber: Subscriber) -> None:
     """Delete everything we hold about a person; only the suppression hash remains."""
+    subscriber_id = subscriber.pk
     with transaction.atomic():
         suppression.suppress(subscriber.email, Suppression.Reason.DELETED)
         subscriber.delete()
+    _log("erased", subscriber_id)
 
 
 def unsubscribe_by_mail(subject: str) -> bool:
@@ -223,12 +236,16 @@ def purge_stale_pending(older_than: timedelta = STALE_PENDING_AFTER) -> int:
     """Delete sign-ups never confirmed: without consent we keep no address. Returns how many."""
     cutoff = timezone.now() - older_than
     deleted, _ = Subscriber.objects.filter(status=Status.PENDING, updated_at__lt=cutoff).delete()
+    if deleted:
+        _log("purged", None, count=deleted)
     return deleted
 
 
 def revoke_links(subscribers: QuerySet[Subscriber]) -> int:
     """Invalidate every link sent so far to these subscribers; returns how many were changed."""
-    return subscribers.update(token_version=F("token_version") + 1, updated_at=timezone.now())
+    revoked = subscribers.update(token_version=F("token_version") + 1, updated_at=timezone.now())
+    _log("links_revoked", None, count=revoked)
+    return revoked
 
 
 def add_confirmed(
@@ -260,6 +277,7 @@ def add_confirmed(
         _record_staff_consent(subscriber, now=now, source=source, basis=basis)
         subscriber.save()
         set_sections(subscriber, sections)
+    _log("added", subscriber.pk, source=source)
     return subscriber
 
 
@@ -291,13 +309,26 @@ def _record_failure(email: str, status: str, reason: str) -> None:
         if status == Status.BOUNCED:
             # A late bounce never relabels a complaint, the stronger signal.
             subscribers = subscribers.exclude(status=Status.COMPLAINED)
-        subscribers.update(status=status, updated_at=timezone.now())
+        changed = subscribers.update(status=status, updated_at=timezone.now())
+    _log("suppressed", None, status=status, reason=reason, count=changed)
 
 
 def count_down_pauses() -> int:
     """Called by the send pipeline once per issue sent: every pause gets one issue shorter."""
-    return Subscriber.objects.filter(status=Status.ACTIVE, paused_issues__gt=0).update(
+    counted = Subscriber.objects.filter(status=Status.ACTIVE, paused_issues__gt=0).update(
         paused_issues=F("paused_issues") - 1
+    )
+    _log("pauses_counted_down", None, count=counted)
+    return counted
+
+
+def _log(change: str, subscriber_id: int | None, **fields: Any) -> None:
+    subject = f"Subscriber {subscriber_id}" if subscriber_id is not None else "Subscribers"
+    logger.info(
+        "%s: %s.",
+        subject,
+        change.replace("_", " "),
+        extra={"event": f"subscription.{change}", "subscriber_id": subscriber_id, **fields},
     )
 
 
