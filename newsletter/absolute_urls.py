@@ -12,21 +12,41 @@ rather than resolved with urljoin (which would drop the prefix).
   "x.html", "", protocol-relative "//cdn.example.org/x") resolve against `base`, by default the
   site's root.
 - `absolutize_urls(html, base)`: every href and src of an HTML fragment through `absolute_url`.
+- `on_site_url(base)`: within the block, every URL above is built on `base` instead. An issue's
+  email is made in two processes: its variants where the send starts (often the web process), the
+  recipients' links in a task worker. Without SITE_URL in the environment each process defaults
+  to its own PORT, so one email could link to two ports; a send therefore records the SITE_URL it
+  started with, and its batches run inside `on_site_url(send.site_url)`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from html import unescape
 from urllib.parse import urljoin
 
 from django.conf import settings
 from django.utils.html import escape
 
+_base: ContextVar[str | None] = ContextVar("site_url_base", default=None)
+
 
 def site_url(path: str) -> str:
-    """SITE_URL + `path`, for a path that the site itself made."""
-    return settings.SITE_URL + path
+    """SITE_URL (or the base `on_site_url` set) + `path`, for a path that the site itself made."""
+    return (_base.get() or settings.SITE_URL) + path
+
+
+@contextmanager
+def on_site_url(base: str) -> Iterator[None]:
+    """Build every absolute URL on `base` (a SITE_URL value) within the block; "" keeps SITE_URL."""
+    token = _base.set(base.rstrip("/") or None)
+    try:
+        yield
+    finally:
+        _base.reset(token)
 
 
 def absolute_url(url: str, base: str | None = None) -> str:

@@ -5,15 +5,25 @@ brace: BibTeX counts braces without regard to backslashes, so `\\{` is no escape
 braces and backslashes become `\\textbraceleft{}`, `\\textbraceright{}` and `\\textbackslash{}`,
 and LaTeX's other special characters are escaped. Words with capitals after their first letter
 (ViT, GPT-3, ImageNet) are wrapped in braces so bibliography styles keep their case.
+
+Citation keys (`citation_key`) are one per paper and the same wherever the paper's BibTeX
+appears: its page, its own export, every combined file whatever its filters. A key is
+`<first author's surname><year><first title word>`; papers of the archive that share that much
+are told apart by a letter in the order an issue first covered them (hendrycks2021pyramid,
+hendrycks2021pyramida, ...), so a paper covered later never renames one that readers may
+already cite. Without an author the key is the arXiv id or the paper's id, unique already.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 
-from .models import Paper
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from .models import Issue, Paper, PaperSummary
 
 # Applied one character at a time, so the replacements are never escaped twice.
 _LATEX_SPECIALS = {
@@ -115,18 +125,78 @@ def paper_year(paper: Paper) -> int | None:
     return paper.year or arxiv_year(paper.arxiv_id) or getattr(paper, "first_covered_year", None)
 
 
-def citation_key(paper: Paper) -> str:
-    """A key like `hendrycks2021pyramid`; `arxiv2111.15121` or `paper12` when there is no author."""
+def _author_key(paper: Paper) -> str:
+    """`hendrycks2021pyramid`, or "" when the paper has no author to name it by."""
     authors = split_authors(paper.authors)
     surname = _ascii_word(_surname(authors[0])) if authors and authors[0] != "others" else ""
-    if surname:
-        year = paper_year(paper)
-        words = [_ascii_word(word) for word in paper.title.split()]
-        word = next((w for w in words if w and w not in _KEY_STOPWORDS), "")
-        return f"{surname}{year or ''}{word}"
+    if not surname:
+        return ""
+    year = paper_year(paper)
+    words = [_ascii_word(word) for word in paper.title.split()]
+    word = next((w for w in words if w and w not in _KEY_STOPWORDS), "")
+    return f"{surname}{year or ''}{word}"
+
+
+def base_key(paper: Paper) -> str:
+    """A key like `hendrycks2021pyramid`; `arxiv2111.15121` or `paper12` when there is no author.
+    Two papers may share it; `citation_key` tells them apart."""
+    if key := _author_key(paper):
+        return key
     if paper.arxiv_id and re.fullmatch(r"[A-Za-z0-9.\-/]+", paper.arxiv_id):
         return "arxiv" + paper.arxiv_id.replace("/", "-")
     return f"paper{paper.pk}"
+
+
+def citation_key(paper: Paper) -> str:
+    """The paper's key: its base key, plus a letter when papers of the archive covered before it
+    share that base key (see the module docstring). An unsaved paper has no rivals."""
+    key = _author_key(paper)
+    if not key or paper._state.adding or paper.pk is None:
+        return base_key(paper)
+    year = paper_year(paper)
+    rivals = _archive_papers().filter(**({"listed_year": year} if year else {"listed_year__isnull": True}))
+    return _disambiguated([*rivals, paper]).get(paper.pk, key)
+
+
+def citation_keys(papers: Iterable[Paper]) -> dict[int, str]:
+    """`citation_key` of each saved paper, by pk, in one query whatever their number."""
+    papers = list(papers)
+    if not any(_author_key(p) and not p._state.adding for p in papers):
+        return {p.pk: base_key(p) for p in papers}
+    return _disambiguated([*_archive_papers(), *papers])
+
+
+def _archive_papers() -> QuerySet[Paper]:
+    """The archive's papers with what their keys need, and when an issue first covered each."""
+    from .archive import archive_papers  # archive.py imports this module
+
+    covering = PaperSummary.objects.filter(issue__in=Issue.objects.published(), paper=OuterRef("pk"))
+    first = covering.order_by("issue__published_at", "issue__number").values("issue__published_at")[:1]
+    return (
+        archive_papers()
+        .only("pk", "title", "authors", "year", "arxiv_id")
+        .annotate(first_covered=Subquery(first))
+        .order_by()
+    )
+
+
+def _disambiguated(papers: list[Paper]) -> dict[int, str]:
+    """Keys for `papers` (the archive first, then any others), lettered per shared base key in the
+    order an issue first covered them; a paper outside the archive comes after those in it."""
+    groups: dict[str, dict[int, Paper]] = defaultdict(dict)
+    for paper in papers:
+        if paper.pk is not None and paper.pk not in groups[base_key(paper)]:
+            groups[base_key(paper)][paper.pk] = paper
+    keys = {}
+    for base, group in groups.items():
+        for index, paper in enumerate(sorted(group.values(), key=_coverage_order)):
+            keys[paper.pk] = f"{base}{_letters(index)}"
+    return keys
+
+
+def _coverage_order(paper: Paper) -> tuple[bool, str, int]:
+    covered = getattr(paper, "first_covered", None)
+    return (covered is None, covered.isoformat() if covered else "", paper.pk)
 
 
 def entry_type(paper: Paper) -> str:
@@ -170,11 +240,14 @@ def bibtex_entry(paper: Paper, key: str | None = None) -> str:
 
 
 def bibtex_file(papers: Iterable[Paper], header: str = "") -> str:
-    """Entries for `papers` with keys made unique (hendrycks2021pyramid, hendrycks2021pyramida, ...)."""
+    """Entries for `papers`, each under its `citation_key`; keys that would still repeat in the file
+    (unsaved papers) get a letter (hendrycks2021pyramid, hendrycks2021pyramida, ...)."""
+    papers = list(papers)
+    stable = citation_keys(papers)
     seen: set[str] = set()
     entries = []
     for paper in papers:
-        base = key = citation_key(paper)
+        base = key = stable.get(paper.pk) or base_key(paper)
         suffix = 0
         while key in seen:
             suffix += 1

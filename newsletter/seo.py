@@ -98,10 +98,12 @@ def json_ld(data: dict) -> SafeString:
 
 
 def issue_json_ld(issue: Issue, meta: PageMeta) -> SafeString:
+    """A NewsArticle that is part of a PublicationIssue (its issue number) of the Periodical."""
     publisher = {"@type": "Organization", "name": settings.SITE_NAME, "url": site_url("/")}
+    periodical = {"@type": "Periodical", "name": settings.SITE_NAME, "url": site_url("/")}
     data = {
         "@context": "https://schema.org",
-        "@type": "Article",
+        "@type": "NewsArticle",
         "headline": f"#{issue.number}: {issue.title}",
         "description": meta.description,
         "url": meta.url,
@@ -114,7 +116,13 @@ def issue_json_ld(issue: Issue, meta: PageMeta) -> SafeString:
         ]
         or publisher,
         "publisher": publisher,
-        "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": site_url("/")},
+        "isPartOf": {
+            "@type": "PublicationIssue",
+            "issueNumber": str(issue.number),
+            "datePublished": issue.published_at,
+            "url": meta.url,
+            "isPartOf": periodical,
+        },
         "keywords": [tag.name for tag in issue.tags.all()],
     }
     if meta.image:

@@ -224,6 +224,9 @@ class Send(models.Model):
     # Set once, by the batch that finishes the send: paused subscribers then skip one issue less.
     pauses_counted = models.BooleanField(default=False)
     note = models.TextField(blank=True, help_text="Why the send was paused or cancelled, or what went wrong.")
+    # SITE_URL where the send started (its variants' links): every batch builds the recipients'
+    # links on it too, so an email never mixes two sites' addresses. Blank: settings.SITE_URL.
+    site_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -24,6 +24,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from newsletter import seo
+
 from . import ratelimit, subscriptions, tokens
 from .forms import DeleteForm, PreferencesForm, SubscribeForm
 from .models import Subscriber
@@ -75,7 +77,17 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 
 def _subscribe_page(request, form, status: int = 200, refusal: str = "") -> HttpResponse:
-    context = {"form": form, "refusal": refusal, "consent_wording": subscriptions.consent_wording()}
+    description = (
+        f"Get {settings.SITE_NAME} by email: pick the sections you want, confirm once, "
+        "unsubscribe in one click."
+    )
+    context = {
+        "form": form,
+        "refusal": refusal,
+        "consent_wording": subscriptions.consent_wording(),
+        # The page people share to invite others: its social card (Open Graph) says what it is.
+        "meta": seo.page_meta(request, f"Subscribe to {settings.SITE_NAME}", description, keep=()),
+    }
     return render(request, "subscribers/subscribe.html", context, status=status)
 
 

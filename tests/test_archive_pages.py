@@ -239,7 +239,7 @@ def test_issue_page_has_seo_tags_and_json_ld(client, full_issue):
     assert meta_content(html, "name", "twitter:card") == "summary_large_image"
     assert 'type="application/rss+xml"' in html and 'type="application/atom+xml"' in html
     data = json_ld(html)
-    assert data["@type"] == "Article"
+    assert data["@type"] == "NewsArticle"
     assert data["headline"] == "#2: Adversarial training and moral agents"
     assert data["author"][0]["name"] == "Dan Hendrycks"
     assert data["image"] == figure_url

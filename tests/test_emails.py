@@ -80,7 +80,8 @@ def test_an_issue_message_is_personalised_for_its_recipient():
     assert message.body == "Hi <Eve>\nUnsubscribe: https://x.org/u?a=1&b=2"
     [(html, _)] = message.alternatives
     assert html == '<p>Hi &lt;Eve&gt;</p><a href="https://x.org/u?a=1&amp;b=2">Unsubscribe</a>'
-    assert message.extra_headers == {"List-Id": "x"}
+    assert message.extra_headers["List-Id"] == "x"
+    assert message.extra_headers["Message-ID"].endswith("@news.example.org>")
 
 
 def test_a_plain_text_issue_message_has_no_html_part():

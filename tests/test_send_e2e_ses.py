@@ -82,7 +82,7 @@ def test_an_issue_reaches_every_subscriber_through_ses(
         delivery = Delivery.objects.get(send=send, subscriber=subscriber)
         assert delivery.status == Delivery.Status.SENT
         assert delivery.esp_message_id == ses_id  # SES's MessageId, for its webhooks
-        assert message["Message-ID"] == f"<send-{send.pk}.delivery-{delivery.pk}@news.example.org>"
+        assert message["Message-ID"] == delivery.message_id
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["List-Id"]
         # What SES's webhooks (SNS notifications) carry back, to find the delivery again.

@@ -67,7 +67,7 @@ def test_every_subscriber_gets_one_correct_message(
         text, html = parts(message)
         message_ids.add(message["Message-ID"])
         delivery = Delivery.objects.get(send=send, subscriber=subscriber)
-        assert message["Message-ID"] == f"<send-{send.pk}.delivery-{delivery.pk}@news.example.org>"
+        assert message["Message-ID"] == delivery.message_id
         assert delivery.esp_message_id == message["Message-ID"]
         assert message["To"] == address
         assert message["List-Id"].endswith("<ml-safety-newsletter.news.example.org>")

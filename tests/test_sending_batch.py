@@ -84,7 +84,7 @@ def test_one_message_per_variant_carries_every_recipient_with_their_values(
             delivery = Delivery.objects.get(send=send, subscriber=reader)
             values = message.merge_data[address]
             headers = message.merge_headers[address]
-            assert headers["Message-ID"] == f"<send-{send.pk}.delivery-{delivery.pk}@news.example.org>"
+            assert headers["Message-ID"] == delivery.message_id
             assert headers["X-Newsletter-Delivery"] == str(delivery.pk)
             assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
             assert message.merge_metadata[address] == {
@@ -232,7 +232,7 @@ def test_resend_batches_reach_every_subscriber_once_with_their_own_links(
         assert delivery.status == Delivery.Status.SENT
         assert delivery.esp_message_id == copy["id"]
         headers = copy["headers"]
-        assert headers["Message-ID"] == f"<send-{send.pk}.delivery-{delivery.pk}@news.example.org>"
+        assert headers["Message-ID"] == delivery.message_id
         assert json.loads(headers["X-Metadata"])["delivery_id"] == str(delivery.pk)
         unsubscribe = re.search(r"<(https://[^>]+)>", headers["List-Unsubscribe"]).group(1)
         assert tokens.read_unsubscribe_token(urlsplit(unsubscribe).path.split("/")[2]) == reader

@@ -259,9 +259,7 @@ def test_resending_the_unknown_reaches_each_once_with_the_same_message_id(settin
     assert sorted(m.to[0] for m in mail.outbox) == [f"r{i}@example.org" for i in range(3)]
     for message in mail.outbox:
         delivery = Delivery.objects.get(send=send, subscriber__email=message.to[0])
-        assert (
-            message.extra_headers["Message-ID"] == f"<send-{send.pk}.delivery-{delivery.pk}@news.example.org>"
-        )
+        assert message.extra_headers["Message-ID"] == delivery.message_id
     with pytest.raises(sending.SendRefused, match="unknown"):
         sending.resend_unknown(send)
 

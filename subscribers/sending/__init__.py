@@ -21,7 +21,8 @@ in hand becomes "unknown" (never resent by itself, never lost), the rows it had 
 go back to the queue for another batch. The managing editor may resend the unknown ones
 (`resend_unknown`). Every function that changes a send is here and is what the admin, the
 management command and the tasks call; `progress` (progress.py) and `build_message`
-(handover.py) are re-exported from here.
+(handover.py) are re-exported from here. Whoever registered with `listen` (editorial's
+notifications) hears when a send finishes or is paused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from newsletter.absolute_urls import on_site_url, site_url
 from newsletter.checks import email_problems
 from newsletter.models import Issue
 from newsletter.rendering import preview_values
@@ -61,6 +64,27 @@ SEND_PERMISSION = "editorial.send_issue"
 _HTTPS_TARGET = re.compile(r"<(https?://[^>]+)>")
 # The variants every full send checks, whoever is on the list: the whole issue in each format.
 WHOLE_ISSUE = ("html:all", "text:all")
+
+
+# What a send tells its listeners (`listen`): it finished, or a managing editor paused it.
+FINISHED, PAUSED = "finished", "paused"
+# Called as listener(send, event, actor); editorial/ registers its notifications here at start-up,
+# since subscribers/ never imports editorial/. A failing listener is logged, never felt by the send.
+SendListener = Callable[[Send, str, "User | None"], None]
+_listeners: list[SendListener] = []
+
+
+def listen(listener: SendListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell_listeners(send: Send, event: str, actor: User | None = None) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(send, event, actor)
+        except Exception:
+            logger.exception("A listener failed on send %s being %s.", send.pk, event)
 
 
 class SendRefused(Exception):
@@ -114,14 +138,21 @@ def start_send(issue: Issue, actor: User | None = None, *, kind: str = Send.Kind
         raise SendRefused("The send was not started. " + " ".join(problems))
     try:
         with transaction.atomic():
-            send = Send.objects.create(issue=issue, kind=kind, created_by=actor)
+            # The base the variants were rendered on: the batches build every other link on it.
+            send = Send.objects.create(issue=issue, kind=kind, created_by=actor, site_url=site_url(""))
             send.recipient_count = audience.snapshot(send, subscribers)
             send.save(update_fields=["recipient_count"])
             _store_variants(send, rendered)
             transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
     except IntegrityError as exc:  # a concurrent start_send won the one full send
         raise SendRefused(f"Issue #{issue.number} has already been sent.") from exc
-    logger.info("Send %s of issue %s started for %s recipients.", send.pk, issue.number, send.recipient_count)
+    logger.info(
+        "Send %s of issue %s started for %s recipients.",
+        send.pk,
+        issue.number,
+        send.recipient_count,
+        extra={"event": "send.started", **_fields(send), "recipients": send.recipient_count},
+    )
     return send
 
 
@@ -145,6 +176,7 @@ def start_test_send(issue: Issue, addresses: list[str], actor: User | None = Non
             kind=Send.Kind.TEST,
             created_by=actor,
             recipient_count=len(normalised),
+            site_url=site_url(""),
             note=" ".join(email_problems(issue) + check_rendered(email, key)),
         )
         Delivery.objects.bulk_create(
@@ -152,6 +184,12 @@ def start_test_send(issue: Issue, addresses: list[str], actor: User | None = Non
         )
         _store_variants(send, {key: email})
         transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
+    logger.info(
+        "Test send %s of issue %s started.",
+        send.pk,
+        issue.number,
+        extra={"event": "send.started", **_fields(send)},
+    )
     return send
 
 
@@ -160,6 +198,15 @@ def _store_variants(send: Send, rendered: dict) -> None:
         SendVariant(send=send, key=key, subject=email.subject, html=email.html, text=email.text)
         for key, email in rendered.items()
     )
+
+
+def _fields(send: Send) -> dict[str, Any]:
+    """What each send's log event says about it (operations/logs.py writes them as JSON lines)."""
+    return {"send_id": send.pk, "issue_id": send.issue_id, "kind": send.kind}
+
+
+def _actor_id(actor: User | None) -> int | None:
+    return actor.pk if actor is not None else None
 
 
 def _check_permission(actor: User | None) -> None:
@@ -232,8 +279,14 @@ class BatchResult:
 def send_batch(send_id: int) -> BatchResult:
     """Claim, send and record one batch of the send's deliveries (see the module docstring)."""
     reap_expired_leases()
-    result = BatchResult()
     send = Send.objects.select_related("issue").get(pk=send_id)
+    # This worker's SITE_URL may differ from the process that rendered the variants.
+    with on_site_url(send.site_url):
+        return _send_batch(send)
+
+
+def _send_batch(send: Send) -> BatchResult:
+    result = BatchResult()
     if send.status != Send.Status.SENDING:
         return result
     token = claims.claim_batch(send, batch_limit(), settings.SEND_LEASE_SECONDS)
@@ -264,6 +317,18 @@ def send_batch(send_id: int) -> BatchResult:
         claim.flush()
     for outcome in claim.recorded:
         result.counts[outcome.status] = result.counts.get(outcome.status, 0) + 1
+    failed = {
+        str(status): result.counts[status]
+        for status in (Status.FAILED, Status.UNKNOWN)
+        if status in result.counts
+    }
+    if failed:
+        logger.warning(
+            "Send %s: deliveries failed in a batch: %s.",
+            send.pk,
+            failed,
+            extra={"event": "send.failed", **_fields(send), **failed},
+        )
     retries = [o.retry_at for o in claim.recorded if o.status == Status.QUEUED and o.retry_at]
     if retries:
         result.retry_at = max(retries)
@@ -315,7 +380,8 @@ def finish_if_done(send: Send) -> bool:
         pauses_counted=True
     ):
         subscriptions.count_down_pauses()
-    logger.info("Send %s finished.", send.pk)
+    logger.info("Send %s finished.", send.pk, extra={"event": "send.finished", **_fields(send)})
+    _tell_listeners(send, FINISHED)
     return True
 
 
@@ -342,7 +408,15 @@ def _reap() -> tuple[int, int]:
         finish_if_done(send)
     if unknown or requeued:
         logger.warning(
-            "Released the deliveries of stopped workers: %s unknown, %s back in the queue.", unknown, requeued
+            "Released the deliveries of stopped workers: %s unknown, %s back in the queue.",
+            unknown,
+            requeued,
+            extra={
+                "event": "send.leases_released",
+                "send_ids": send_ids,
+                "unknown": unknown,
+                "requeued": requeued,
+            },
         )
     return unknown, requeued
 
@@ -376,6 +450,12 @@ def pause(send: Send, actor: User | None = None) -> None:
     ):
         raise SendRefused("Only a running send can be paused.")
     send.refresh_from_db()
+    logger.info(
+        "Send %s paused.",
+        send.pk,
+        extra={"event": "send.paused", **_fields(send), "actor_id": _actor_id(actor)},
+    )
+    _tell_listeners(send, PAUSED, actor)
 
 
 def resume(send: Send, actor: User | None = None) -> None:
@@ -385,6 +465,11 @@ def resume(send: Send, actor: User | None = None) -> None:
             raise SendRefused("Only a paused send can be resumed.")
         transaction.on_commit(lambda: _enqueue_dispatch(send.pk))
     send.refresh_from_db()
+    logger.info(
+        "Send %s resumed.",
+        send.pk,
+        extra={"event": "send.resumed", **_fields(send), "actor_id": _actor_id(actor)},
+    )
 
 
 def cancel(send: Send, actor: User | None = None, note: str = "") -> int:
@@ -400,6 +485,16 @@ def cancel(send: Send, actor: User | None = None, note: str = "") -> int:
             status=Status.CANCELLED, error="The send was cancelled."
         )
     send.refresh_from_db()
+    logger.info(
+        "Send %s cancelled.",
+        send.pk,
+        extra={
+            "event": "send.cancelled",
+            **_fields(send),
+            "actor_id": _actor_id(actor),
+            "deliveries_cancelled": cancelled,
+        },
+    )
     return cancelled
 
 

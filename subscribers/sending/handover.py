@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 
-from newsletter.emails import issue_message
+from newsletter.emails import issue_message, reply_to
 
 from ..models import Delivery, Send, SendVariant
 from ..tracking import analytics
@@ -140,6 +140,7 @@ def build_batch_message(
         body=content.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[item.address for item in items],
+        reply_to=reply_to(),
         headers={"List-Id": headers.list_id()},
     )
     if content.html:
