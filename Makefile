@@ -47,7 +47,7 @@ migrations-check: $(VENV)/.dev-installed
 # over every core (as .ci/run does); plain `make test` runs the whole suite in one process.
 PYTEST_ARGS ?=
 test: $(VENV)/.dev-installed
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-packages.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -80,9 +81,13 @@ INSTALLED_APPS = [
     "newsletter",
     "editorial",
     "subscribers",
+    "operations",
+    "importers",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries its id (operations/request_id.py).
+    "operations.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -100,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # An empty ?_to_field= is a 500 in Django's admin; refused with a 400 (newsletter/admin_guard.py).
     "newsletter.admin_guard.AdminEmptyToFieldMiddleware",
+    # An imported publication's old links (/p/<slug>): 301 where this site would answer 404.
+    "importers.redirects.RedirectMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -221,6 +228,13 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ML Safety Newsletter <newsletter@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The Date header in TIME_ZONE with its offset ("+0000" in UTC); Django's default, UTC written as
+# "-0000", means "time zone unknown" (RFC 5322) and some filters count it against the message.
+EMAIL_USE_LOCALTIME = True
+# Where replies to every email the site sends go (newsletter/emails.py); empty: the From address.
+NEWSLETTER_REPLY_TO = env("NEWSLETTER_REPLY_TO")
+if NEWSLETTER_REPLY_TO and "@" not in parseaddr(NEWSLETTER_REPLY_TO)[1]:
+    raise ImproperlyConfigured("NEWSLETTER_REPLY_TO must be an email address, like replies@example.org.")
 # Every ANYMAIL_<NAME> variable (ANYMAIL_SENDGRID_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...) becomes
 # ANYMAIL["<NAME>"], so any ESP's keys are set without editing this file.
 ANYMAIL: dict[str, str | list[str]] = {
@@ -248,6 +262,8 @@ SECURE_PROXY_SSL_HEADER = (
 )
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes (a load balancer, a monitor) often ask over plain http: /healthz and /readyz answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -381,10 +397,63 @@ LIST_ID = env("LIST_ID")
 if "SEND_BATCH_ESP" in os.environ:
     SEND_BATCH_ESP = os.environ["SEND_BATCH_ESP"]
 
+# Logs go to stderr: plain lines with DEBUG on, one JSON object a line in production (LOG_FORMAT
+# "json" or "text"), each with the request id (operations/logs.py).
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured('LOG_FORMAT must be "json" or "text".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "operations.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "operations.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Error reports go to Sentry when SENTRY_DSN is set (operations/errors.py), nowhere otherwise.
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env("SENTRY_RELEASE")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+# Health (operations/health.py): /readyz fails when a due task has waited longer than
+# HEALTH_QUEUE_MAX_AGE seconds, or a heartbeat task has found no worker for HEALTH_HEARTBEAT_MAX_AGE;
+# the status page keeps a sample a minute for HEALTH_HISTORY_DAYS.
+HEALTH_QUEUE_MAX_AGE = float(env("HEALTH_QUEUE_MAX_AGE", "600"))
+HEALTH_HEARTBEAT_MAX_AGE = float(env("HEALTH_HEARTBEAT_MAX_AGE", "180"))
+HEALTH_HISTORY_DAYS = float(env("HEALTH_HISTORY_DAYS", "7"))
+# Backups (`manage.py backup`, operations/backups.py): where they go and how many are kept.
+# BACKUP_DIR may be s3://bucket/prefix (any S3-compatible store; BACKUP_S3_ENDPOINT_URL for non-AWS).
+BACKUP_DIR = env("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+BACKUP_KEEP = int(env("BACKUP_KEEP", "14"))
+BACKUP_S3_ENDPOINT_URL = env("BACKUP_S3_ENDPOINT_URL", env("AWS_S3_ENDPOINT_URL"))
+
+# Paper metadata from a pasted identifier (newsletter/paper_lookup/, docs/paper-lookup.md). Each
+# source's base URL is a setting, so tests serve its answers from a local server. Every request
+# gives up after PAPER_LOOKUP_TIMEOUT seconds and names PAPER_LOOKUP_CONTACT in its User-Agent
+# (arXiv asks for it; Crossref's "polite" pool serves such requests); answers are cached per
+# identifier. arXiv asks for at most one request every ARXIV_MIN_INTERVAL (3) seconds: a throttle
+# in the default cache, shared by every process when REDIS_URL is set.
+ARXIV_API_URL = env("ARXIV_API_URL", "https://export.arxiv.org/api/query")
+CROSSREF_API_URL = env("CROSSREF_API_URL", "https://api.crossref.org")
+OPENREVIEW_API_URL = env("OPENREVIEW_API_URL", "https://api2.openreview.net")
+PAPER_LOOKUP_CONTACT = env("PAPER_LOOKUP_CONTACT", parseaddr(DEFAULT_FROM_EMAIL)[1] or "newsletter@localhost")
+PAPER_LOOKUP_TIMEOUT = float(env("PAPER_LOOKUP_TIMEOUT", "5"))
+PAPER_LOOKUP_CACHE_SECONDS = int(env("PAPER_LOOKUP_CACHE_SECONDS", str(7 * 24 * 3600)))
+ARXIV_MIN_INTERVAL = float(env("ARXIV_MIN_INTERVAL", "3"))
+if not DEBUG and ARXIV_MIN_INTERVAL < 3:
+    raise ImproperlyConfigured("ARXIV_MIN_INTERVAL must be at least 3 seconds: arXiv's terms ask for it.")
+
+# Imports from Substack (importers/, docs/importing.md): the uploaded export waits outside MEDIA_ROOT
+# (the email list is personal data) and is deleted when the import ends; images are fetched with a
+# timeout, from public addresses only unless IMPORT_FETCH_PRIVATE_HOSTS (tests) allows local ones.
+IMPORT_UPLOAD_ROOT = Path(env("IMPORT_UPLOAD_ROOT", str(BASE_DIR / "var" / "imports")))
+IMPORT_FETCH_TIMEOUT = float(env("IMPORT_FETCH_TIMEOUT", "10"))
+IMPORT_FETCH_PRIVATE_HOSTS = False

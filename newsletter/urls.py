@@ -35,6 +35,8 @@ urlpatterns = [
     path("outbox/<int:pk>/html/", outbox_views.outbox_html, name="outbox_html"),
     path("", include("subscribers.urls")),
     path("", include("editorial.urls")),
+    # /healthz, /readyz and the staff status page /admin/status/ (ahead of the admin's own URLs).
+    path("", include("operations.urls")),
     # Anymail tracking webhooks (delivered, bounced, complained, opened, clicked), basic-auth protected,
     # guarded so that no request is a 500 (inbound mail is not handled, so not routed).
     path("webhooks/anymail/", include("subscribers.tracking.urls")),
@@ -51,6 +53,8 @@ urlpatterns = [
     path("admin/login/", account_views.admin_login, name="account_login"),
     path("admin/login/verify/", account_views.login_verify, name="account_login_verify"),
     path("admin/two-factor/", account_views.two_factor, name="account_two_factor"),
+    # The drafting forms' paper metadata lookup (JSON for static/js/paper_lookup.js), staff only.
+    path("admin/paper-lookup/", include("newsletter.paper_lookup.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
 ]

@@ -34,6 +34,10 @@ def _isolated_settings(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://news.example.org"
+    # Paper lookups never reach the internet: a test that wants answers serves them itself
+    # (tests/paper_sources.py); elsewhere the lookup fails at once and manual entry remains.
+    settings.ARXIV_API_URL = settings.CROSSREF_API_URL = settings.OPENREVIEW_API_URL = "http://127.0.0.1:9"
+    settings.ARXIV_MIN_INTERVAL = 0
     # Password hashing is slow on purpose; tests log users in often.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

@@ -185,6 +185,16 @@ def user_fixture(username: str, role: str | None = None, *, logged_in: bool = Fa
     return user
 
 
+# Every migration that writes the roles' permissions, in the order they run.
+ROLE_MIGRATIONS = [
+    ("editorial.migrations.0002_roles", "create_roles"),
+    ("editorial.migrations.0003_roles_by_what_they_do", "roles_by_what_they_do"),
+    ("importers.migrations.0002_managing_editor_imports", "grant"),
+    ("operations.migrations.0002_status_permission_for_managing_editors", "grant"),
+]
+
+
 def create_roles() -> None:
-    """A transactional test starts from an empty database: make the roles as the migration does."""
-    importlib.import_module("editorial.migrations.0002_roles").create_roles(apps, None)
+    """A transactional test starts from an empty database: make the roles as the migrations do."""
+    for module, function in ROLE_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -62,6 +62,10 @@ def base_env(database_url: str, **overrides: str) -> dict[str, str]:
         DEFAULT_FROM_EMAIL="ML Safety Newsletter <newsletter@news.example.org>",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # Paper lookups never reach the internet (nothing listens on the discard port).
+        ARXIV_API_URL="http://127.0.0.1:9",
+        CROSSREF_API_URL="http://127.0.0.1:9",
+        OPENREVIEW_API_URL="http://127.0.0.1:9",
     )
     env.update(overrides)
     return env

@@ -76,6 +76,11 @@ outbox_list                                                 L/405   200/405 200/
 outbox_detail                                               L/405   200/405 403/405 403/405 200/405 200/405
 outbox_html                                                 L/405   200/405 403/405 403/405 200/405 200/405
 
+# Operations: the probes answer anyone (GET only); the status page is for managing editors
+healthz                                                     200/405 200/405 200/405 200/405 200/405 200/405
+readyz                                                      200/405 200/405 200/405 200/405 200/405 200/405
+ops_status                                                  L/405   403/405 403/405 403/405 200/405 200/405
+
 # Subscribers' pages (the token pages work for whoever holds the link)
 subscribe                                                   200/400 200/400 200/400 200/400 200/400 200/400
 subscribe_sent                                              200/405 200/405 200/405 200/405 200/405 200/405
@@ -110,10 +115,18 @@ anymail:mandrill_tracking_webhook                           404/404 404/404 404/
 markdownx_upload                                            L/L     405/400 405/400 405/400 405/400 405/400
 markdownx_markdownify                                       L/L     405/400 405/400 405/400 405/400 405/400
 
+# The drafting forms' paper metadata lookup: staff who write papers (a GET without `q` is a 400)
+paper_lookup                                                L/L     400/405 400/405 400/405 400/405 400/405
+
 # Signing in, two-factor
 account_login                                               200/200 go/200  go/200  go/200  go/200  go/200
 account_login_verify                                        L/L     L/L     L/L     L/L     L/L     L/L
 account_two_factor                                          L/L     200/200 200/200 200/200 200/200 200/200
+
+# Each staff member's own notifications and their settings (a POST without a notification says so)
+editorial:notifications                                     L/L     200/405 200/405 200/405 200/405 200/405
+editorial:notifications_read                                L/L     405/go  405/go  405/go  405/go  405/go
+editorial:notification_preferences                          L/L     200/go  200/go  200/go  200/go  200/go
 
 # The admin's own pages
 admin:index                                                 L/L     200/200 200/200 200/200 200/200 200/200
@@ -267,6 +280,23 @@ admin:subscribers_delivery_history                          L/L     403/403 403/
 admin:subscribers_delivery_delete                           L/L     403/403 403/403 403/403 403/403 403/403
 admin:subscribers_delivery_change                           L/L     403/403 403/403 403/403 200/403 200/403
 admin/subscribers/delivery/<path:object_id>/                L/L     go/go   go/go   go/go   go/go   go/go
+
+# Imports from other platforms (importers/): managing editors upload, check and run them (no run
+# exists here: a run's pages answer "no such run"); redirects are seen by them, kept by superusers
+admin:importers_importrun_progress                          L/L     403/403 403/403 403/403 404/404 404/404
+admin:importers_importrun_start                             L/L     405/403 405/403 405/403 405/404 405/404
+admin:importers_importrun_changelist                        L/L     403/403 403/403 403/403 200/200 200/200
+admin:importers_importrun_add                               L/L     403/403 403/403 403/403 200/200 200/200
+admin:importers_importrun_history                           L/L     go/go   go/go   go/go   go/go   go/go
+admin:importers_importrun_delete                            L/L     403/403 403/403 403/403 403/403 go/go
+admin:importers_importrun_change                            L/L     403/403 403/403 403/403 go/403  go/403
+admin/importers/importrun/<path:object_id>/                 L/L     go/go   go/go   go/go   go/go   go/go
+admin:importers_redirect_changelist                         L/L     403/403 403/403 403/403 200/200 200/200
+admin:importers_redirect_add                                L/L     403/403 403/403 403/403 403/403 200/200
+admin:importers_redirect_history                            L/L     go/go   go/go   go/go   go/go   go/go
+admin:importers_redirect_delete                             L/L     403/403 403/403 403/403 403/403 go/go
+admin:importers_redirect_change                             L/L     403/403 403/403 403/403 go/403  go/go
+admin/importers/redirect/<path:object_id>/                  L/L     go/go   go/go   go/go   go/go   go/go
 
 # The rest of the admin, and media files
 admin:app_list                                              L/L     200/200 200/200 200/200 200/200 200/200

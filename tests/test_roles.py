@@ -192,3 +192,19 @@ def test_a_superuser_may_do_everything(admin_user):
     workflow.publish(issue, admin_user)
 
     assert issue.status == Issue.Status.PUBLISHED
+
+
+def test_create_roles_gives_a_transactional_test_the_roles_the_migrations_made():
+    from tests.factories import create_roles
+
+    def roles():
+        return {
+            group.name: sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all())
+            for group in Group.objects.prefetch_related("permissions__content_type")
+        }
+
+    migrated = roles()
+    assert "importers.run_import" in migrated["Managing editor"]
+    Group.objects.all().delete()
+    create_roles()
+    assert roles() == migrated
