@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from .core import ExportError, run_import
+from .core import ExportError, Report, run_import
 from .models import ImportRun, Platform
 from .substack import SubstackExport
 
@@ -67,27 +67,37 @@ def create_run(upload: UploadedFile[bytes], *, user: User, section_map: dict[str
     return run
 
 
-def check(run_id: int) -> str:
-    """The dry run of a run (a task): its report, or the reason it failed."""
-    run = ImportRun.objects.get(pk=run_id)
+def _import(run: ImportRun, *, unexpected: str, **options: Any) -> Report | None:
+    """`run_import` on the run's upload: its report, or None (the run marked failed, saying why)
+    when the export cannot be read; an unexpected error marks the run failed and goes on up."""
     try:
         with SubstackExport(str(_path(run))) as export:
-            report = run_import(
+            return run_import(
                 export,
-                dry_run=True,
                 section_map=run.options.get("section_map", {}),
                 user=run.created_by,
                 source_name=f"Substack export “{run.upload_name}”",
+                **options,
             )
     except (ExportError, OSError) as exc:
         _fail(
             run, str(exc) if isinstance(exc, ExportError) else "The uploaded file is gone; upload it again."
         )
-        return ImportRun.Status.FAILED
+        return None
     except Exception:
-        logger.exception("Dry run of import run %s failed", run.pk)
-        _fail(run, "The dry run stopped on an unexpected error; nothing was imported.")
+        logger.exception("Import run %s failed", run.pk)
+        _fail(run, unexpected)
         raise
+
+
+def check(run_id: int) -> str:
+    """The dry run of a run (a task): its report, or the reason it failed."""
+    run = ImportRun.objects.get(pk=run_id)
+    report = _import(
+        run, dry_run=True, unexpected="The dry run stopped on an unexpected error; nothing was imported."
+    )
+    if report is None:
+        return ImportRun.Status.FAILED
     ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.CHECKING).update(
         status=ImportRun.Status.CHECKED, dry_run_report=report.as_dict()
     )
@@ -118,24 +128,13 @@ def execute(run_id: int) -> str:
     def progress(done: int, total: int) -> None:
         ImportRun.objects.filter(pk=run.pk).update(done=done, total=total)
 
-    try:
-        with SubstackExport(str(_path(run))) as export:
-            report = run_import(
-                export,
-                section_map=run.options.get("section_map", {}),
-                user=run.created_by,
-                source_name=f"Substack export “{run.upload_name}”",
-                progress=progress,
-            )
-    except (ExportError, OSError) as exc:
-        _fail(
-            run, str(exc) if isinstance(exc, ExportError) else "The uploaded file is gone; upload it again."
-        )
+    report = _import(
+        run,
+        progress=progress,
+        unexpected="The import stopped on an unexpected error; the posts imported so far are kept.",
+    )
+    if report is None:
         return ImportRun.Status.FAILED
-    except Exception:
-        logger.exception("Import run %s failed", run.pk)
-        _fail(run, "The import stopped on an unexpected error; the posts imported so far are kept.")
-        raise
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.DONE, report=report.as_dict(), finished_at=timezone.now()
     )

@@ -122,9 +122,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)  # migrating databases and starting processes
         # With `--dist loadgroup` (CI's), the tests that make their own databases run one after
         # another on one worker per database vendor: each starts several processes and times what
-        # they do, so more than two at once could starve each other past their deadlines. Much of
-        # their time is spent waiting (a killed worker's lease running out), which is why CI runs
-        # more xdist workers than cores.
+        # they do, so more than two at once could starve each other past their deadlines.
         own = item.get_closest_marker("own_databases")
         if own and config.pluginmanager.hasplugin("xdist"):
             item.add_marker(pytest.mark.xdist_group(f"own_databases_{own_databases_vendor(item, own)}"))
