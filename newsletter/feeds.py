@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.html import escape
 
+from . import math
 from .absolute_urls import absolutize_urls, site_url
 from .archive import group_by_section, section_summaries
 from .models import Issue, PaperSummary, Section
@@ -46,8 +47,10 @@ def entry_title(feed_type: type, title: str) -> str:
 
 
 def entry_html(template: str, context: dict, link: str) -> str:
-    """The entry's content, with relative links resolved against the entry's `link`."""
-    return absolutize_urls(sanitize_html(render_to_string(template, context)), link).strip()
+    """The entry's content, with relative links resolved against the entry's `link`. Math is
+    given as in email (Unicode text or TeX): most feed readers show MathML as run-together text."""
+    html = absolutize_urls(sanitize_html(render_to_string(template, context)), link).strip()
+    return math.email_fallback(html)
 
 
 class AtomWithContentFeed(Atom1Feed):

@@ -125,6 +125,16 @@ def test_atom_entries_carry_html_content(client, robustness):
     assert entry.updated_parsed is not None
 
 
+@pytest.mark.parametrize("url", FEEDS + SECTION_FEEDS)
+def test_math_reads_as_text_not_mathml(client, robustness, url):
+    make_summary(make_issue(number=1), robustness, headline="A", body="A loss of $x^2$ and $$\\frac{a}{b}$$")
+    _, feed = fetch(client, url)
+    [entry] = feed.entries
+    html = entry.content[0].value if "atom" in url else entry.description
+    assert "<math" not in html
+    assert "<i>x</i><sup>2</sup>" in html, html
+
+
 def test_the_issue_feed_holds_the_latest_20(client):
     for number in range(1, 24):
         make_issue(number=number, published_at=timezone.now() - timedelta(days=100 - number))
